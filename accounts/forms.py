@@ -1,0 +1,25 @@
+from django import forms
+from django.core.validators import RegexValidator
+
+
+class LoginForm(forms.Form):
+    account_id = forms.CharField(
+        label="Account ID",
+        max_length=64,
+        validators=[
+            RegexValidator(r"^[A-Za-z0-9_-]+$", "An account ID has only letters, digits, '-' and '_'.")
+        ],
+        widget=forms.TextInput(attrs={"autocomplete": "organization", "autofocus": True}),
+    )
+    login_name = forms.CharField(
+        label="Login name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "username"})
+    )
+    password = forms.CharField(
+        label="Password",
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def clean_account_id(self):
+        return self.cleaned_data["account_id"].strip()

@@ -1,0 +1,64 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class User(AbstractUser):
+    """A person on this site: one per LivePerson account and login name.
+
+    LivePerson users have no usable local password; LivePerson authenticates
+    them. Local accounts (from `createsuperuser`) have no LivePerson account.
+    """
+
+    # "<account id>:<login name>" for LivePerson users; LivePerson allows
+    # characters Django's default username validator does not.
+    username = models.CharField(max_length=255, unique=True)
+    lp_account_id = models.CharField("LivePerson account", max_length=64, blank=True, db_index=True)
+    lp_login_name = models.CharField("LivePerson login name", max_length=100, blank=True)
+    lp_user_id = models.CharField("LivePerson user id", max_length=32, blank=True)
+    lp_is_admin = models.BooleanField("LivePerson administrator", default=False)
+    lp_is_lpa = models.BooleanField("LivePerson LPA", default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lp_account_id", "lp_login_name"],
+                condition=~Q(lp_account_id=""),
+                name="accounts_user_unique_liveperson_login",
+            )
+        ]
+
+    @property
+    def lp_role(self) -> str:
+        if self.lp_is_admin:
+            return "Administrator"
+        return "LPA" if self.lp_is_lpa else ""
+
+
+class LoginAttemptQuerySet(models.QuerySet):
+    def failures_since(self, since):
+        return self.filter(succeeded=False, created_at__gte=since)
+
+
+class LoginAttempt(models.Model):
+    """Every login attempt, kept to throttle guessing and to audit logins."""
+
+    account_id = models.CharField(max_length=64)
+    login_name = models.CharField(max_length=100)  # lower-cased: throttling ignores case
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    succeeded = models.BooleanField()
+    reason = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = LoginAttemptQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account_id", "login_name", "created_at"]),
+            models.Index(fields=["ip_address", "created_at"]),
+        ]
+
+    def __str__(self):
+        outcome = "ok" if self.succeeded else self.reason
+        return f"{self.login_name}@{self.account_id} from {self.ip_address}: {outcome}"

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class AppsAdminConfig(AppConfig):
+    name = "apps_admin"

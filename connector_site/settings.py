@@ -1,0 +1,231 @@
+"""Settings for connector_site: one module, every value from the environment.
+
+`.env.example` lists each variable. Real environment variables win over `.env`.
+Defaults are safe: DEBUG is off, production security is on, and the zero-config
+fallbacks (SQLite, in-memory channel layer) are only what `make run` needs.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# DJANGO_ENV_FILE lets tests and subprocesses ignore a developer's local .env.
+ENV_FILE = Path(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env"))
+if ENV_FILE.is_file():
+    env.read_env(ENV_FILE)  # never overrides variables already set
+
+# --- Core -------------------------------------------------------------------
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+# SESSION_SECRET is what the original Node deployment called its secret.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or env.str("SESSION_SECRET", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        # One clear line, not a traceback: this is an operator's mistake, not a bug.
+        sys.stderr.write(
+            "connector_site: refusing to start: set DJANGO_SECRET_KEY (or SESSION_SECRET) "
+            "when DJANGO_DEBUG is off.\n"
+        )
+        raise SystemExit(1)
+    SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "daphne",  # must come first so `runserver` is daphne's (Channels docs)
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "connector_site",
+    "accounts",
+    "apps_admin",
+    "chat",
+    "webhooks",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: it tells the user when their LivePerson session ended.
+    "accounts.middleware.LivePersonSessionMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "connector_site.urls"
+ASGI_APPLICATION = "connector_site.asgi.application"
+WSGI_APPLICATION = "connector_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    from psycopg_pool import ConnectionPool
+
+    # Under ASGI every request runs in a fresh thread: CONN_MAX_AGE=0 pays ~6 ms
+    # to connect per request and persistent connections leak one per thread.
+    # A psycopg pool hands connections between threads instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        # Checks a connection before lending it, so a PostgreSQL restart costs
+        # one reconnect instead of one failed request per pooled connection.
+        "check": ConnectionPool.check_connection,
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channel layer ----------------------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="connector_site"),
+            },
+        }
+    }
+else:
+    # Only good for one process: what the zero-config `make run` uses.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Authentication and sessions -------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+
+# Sessions live in the database; the cookie carries only the session id.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Upper bound; each LivePerson login shortens it to that session's sessionTTl.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+# Failed logins allowed per window before the login form refuses more.
+LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=15 * 60)
+LOGIN_THROTTLE_MAX_PER_USER = env.int("LOGIN_THROTTLE_MAX_PER_USER", default=5)
+LOGIN_THROTTLE_MAX_PER_ADDRESS = env.int("LOGIN_THROTTLE_MAX_PER_ADDRESS", default=20)
+# Reverse proxies in front of the app whose X-Forwarded-For entries are trusted.
+NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
+
+# --- Security (production defaults; DEBUG relaxes what plain http needs) ----
+
+SECURE_COOKIES = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Health checks from the orchestrator come over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+if env.bool("DJANGO_BEHIND_PROXY", default=not DEBUG):
+    # nginx terminates TLS and must overwrite this header (deploy/nginx.conf does).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Static files -----------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed names need `collectstatic`; local runs and the test server read sources.
+_static_backend = (
+    "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    if env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG)
+    else "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": _static_backend},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Internationalisation ---------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- LivePerson -------------------------------------------------------------
+
+# The sandbox is an offline LivePerson served by this app under /sandbox/.
+# `make run` turns it on; it is never on unless asked for.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+# host[:port] where this app is reachable by itself, used to point CSDS at the sandbox.
+SANDBOX_HOST = env.str("SANDBOX_HOST", default="127.0.0.1:8000")
+
+# CSDS (Domain API) hosts. Account ids starting with "le" are QA accounts.
+CSDS_DOMAIN = env.str(
+    "CSDS_DOMAIN",
+    default=f"{SANDBOX_HOST}/sandbox/csds" if SANDBOX_ENABLED else "adminlogin.liveperson.net",
+)
+CSDS_DOMAIN_QA = env.str(
+    "CSDS_DOMAIN_QA",
+    default=f"{SANDBOX_HOST}/sandbox/csds-qa" if SANDBOX_ENABLED else "lp-csds-qa.dev.lprnd.net",
+)
+# http only for the sandbox; LivePerson itself is https.
+LIVEPERSON_SCHEME = env.str("LIVEPERSON_SCHEME", default="http" if SANDBOX_ENABLED else "https")
+LIVEPERSON_CONNECT_TIMEOUT = env.float("LIVEPERSON_CONNECT_TIMEOUT", default=3.05)
+LIVEPERSON_READ_TIMEOUT = env.float("LIVEPERSON_READ_TIMEOUT", default=10.0)
+# Retries of idempotent calls on connection errors and 502/503/504.
+LIVEPERSON_RETRIES = env.int("LIVEPERSON_RETRIES", default=2)
+CSDS_CACHE_SECONDS = env.int("CSDS_CACHE_SECONDS", default=60 * 60)
+# LivePerson advises refreshing the login session every 3-5 minutes.
+LIVEPERSON_REFRESH_SECONDS = env.int("LIVEPERSON_REFRESH_SECONDS", default=4 * 60)
+
+# --- Logging ----------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,6 @@
+"""All HTTP to LivePerson goes through this package (no models, no views).
+
+Modules: `transport` (session, timeouts, retries, error mapping, safe logging),
+`errors` (typed exceptions), `schemas` (response models), and one module per
+LivePerson API: `csds` (service discovery), `login` (Login Service).
+"""

@@ -1,0 +1,50 @@
+"""Typed failures of LivePerson calls. Messages never contain secrets or tokens."""
+
+
+class LivePersonError(Exception):
+    """Base class: something went wrong talking to LivePerson."""
+
+    def __init__(self, message: str, *, status: int | None = None, service: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.service = service
+
+
+class UnreachableError(LivePersonError):
+    """No connection could be made (DNS, refused, TLS, reset)."""
+
+
+class TimedOutError(LivePersonError):
+    """LivePerson did not answer within the read timeout."""
+
+
+class UnauthorizedError(LivePersonError):
+    """401: bad credentials, or an expired or invalid session or token."""
+
+
+class ForbiddenError(LivePersonError):
+    """403: authenticated, but not allowed."""
+
+
+class NotFoundError(LivePersonError):
+    """404: no such resource."""
+
+
+class ConflictError(LivePersonError):
+    """409 or 412: the resource changed since it was read (stale revision)."""
+
+
+class RateLimitedError(LivePersonError):
+    """429: too many requests; `retry_after` is in seconds when LivePerson said."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class UnexpectedResponseError(LivePersonError):
+    """Any other status (5xx included), or a body we cannot understand."""
+
+
+class UnknownAccountError(LivePersonError):
+    """CSDS knows no such account, or the account lacks the service asked for."""

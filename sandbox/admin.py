@@ -1,0 +1,33 @@
+from django.contrib import admin
+
+from sandbox.models import Account, Fault, RequestLog, User
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["account_id", "name", "async_messaging", "session_ttl_ms"]
+    search_fields = ["account_id", "name"]
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = ["login_name", "account", "is_admin", "is_lpa"]
+    list_select_related = ["account"]
+    exclude = ["password_hash"]
+
+
+@admin.register(Fault)
+class FaultAdmin(admin.ModelAdmin):
+    list_display = ["service", "mode", "delay_seconds", "status", "created_at"]
+
+
+@admin.register(RequestLog)
+class RequestLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "service", "method", "path", "status"]
+    list_filter = ["service", "status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

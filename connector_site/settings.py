@@ -94,19 +94,17 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    from psycopg_pool import ConnectionPool
-
     # Under ASGI every request runs in a fresh thread: CONN_MAX_AGE=0 pays ~6 ms
     # to connect per request and persistent connections leak one per thread.
     # A psycopg pool hands connections between threads instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Checks a connection before lending it, so a PostgreSQL restart costs
+    # one reconnect instead of one failed request per pooled connection.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
-        # Checks a connection before lending it, so a PostgreSQL restart costs
-        # one reconnect instead of one failed request per pooled connection.
-        "check": ConnectionPool.check_connection,
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from liveperson import errors
@@ -104,7 +105,10 @@ def request(method: str, url: str, *, service: str, **kwargs) -> requests.Respon
             raise errors.UnreachableError(f"{service}: connection timed out", service=service) from None
         _log(method, url, service, "timed out", started)
         raise errors.TimedOutError(f"{service}: no answer in time", service=service) from None
-    except requests.ConnectionError:
+    except requests.ConnectionError as exc:
+        if _is_read_timeout(exc):
+            _log(method, url, service, "timed out", started)
+            raise errors.TimedOutError(f"{service}: no answer in time", service=service) from None
         _log(method, url, service, "unreachable", started)
         raise errors.UnreachableError(f"{service}: cannot connect", service=service) from None
     except requests.RequestException as exc:
@@ -114,6 +118,12 @@ def request(method: str, url: str, *, service: str, **kwargs) -> requests.Respon
     if not 200 <= response.status_code < 300:
         raise _status_error(response, service)
     return response
+
+
+def _is_read_timeout(exc: requests.ConnectionError) -> bool:
+    """With read retries off, urllib3 reports a read timeout as a ConnectionError."""
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return isinstance(reason, ReadTimeoutError)
 
 
 def _status_error(response: requests.Response, service: str) -> errors.LivePersonError:

@@ -138,7 +138,10 @@ def fault_response(service: str) -> HttpResponse | None:
         return HttpResponse("<html><body><h1>503 Service Unavailable</h1></body></html>", status=503)
     if fault.mode == Fault.Mode.GARBAGE:
         return HttpResponse("<html><body>Maintenance</body></html>", status=200, content_type="text/html")
-    return error_response(fault.status, "Simulated failure")
+    response = error_response(fault.status, "Simulated failure")
+    if fault.status == 429:
+        response["Retry-After"] = "30"
+    return response
 
 
 def error_response(status: int, message: str, internal_code: int = 0) -> JsonResponse:

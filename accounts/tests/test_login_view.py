@@ -1,0 +1,229 @@
+"""The login page, logging in through real HTTP against the sandbox LivePerson."""
+
+import time
+
+import pytest
+from django.conf import settings
+
+from accounts.lp_session import SESSION_KEY
+from accounts.models import LoginAttempt, User
+from conftest import ADMIN, AGENT, LPA, QA_ADMIN
+from sandbox.models import Account, LoginSession
+
+LOGIN_URL = "/accounts/login/"
+
+
+def _post(client, credentials, data=None, **request_extra):
+    return client.post(LOGIN_URL, {**credentials, **(data or {})}, **request_extra)
+
+
+def test_it_shows_the_form(client, db):
+    response = client.get(LOGIN_URL)
+
+    assert response.status_code == 200
+    assert b'name="account_id"' in response.content
+    assert b"csrfmiddlewaretoken" in response.content
+
+
+def test_an_administrator_logs_in_and_lands_home(client, sandbox):
+    response = _post(client, ADMIN)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    home = client.get("/")
+    assert b"Account 90000001" in home.content
+    assert b"Administrator" in home.content
+
+
+def test_an_lpa_user_logs_in(client, sandbox):
+    assert _post(client, LPA).status_code == 302
+
+
+def test_a_qa_account_logs_in_through_the_qa_domain(client, sandbox):
+    assert _post(client, QA_ADMIN).status_code == 302
+    assert sandbox.requests_to("csds")[0].path.startswith("/sandbox/csds-qa/")
+
+
+def test_a_plain_agent_is_refused_with_the_reason(client, sandbox):
+    response = _post(client, AGENT)
+
+    assert response.status_code == 200
+    assert b"Only administrators or LPA users can log in." in response.content
+    assert "_auth_user_id" not in client.session
+    # The LivePerson session it opened is closed again.
+    assert LoginSession.objects.get().ended_at is not None
+
+
+def test_it_maps_each_liveperson_user_to_one_django_user(client, sandbox):
+    for credentials in (ADMIN, ADMIN, QA_ADMIN):
+        _post(client, credentials)
+        client.post("/accounts/logout/")
+
+    users = User.objects.order_by("username")
+    assert [u.username for u in users] == ["90000001:admin", "le90000002:admin"]
+    assert not users[0].has_usable_password()
+    assert users[0].lp_user_id == "1000000001"
+
+
+def test_it_keeps_liveperson_secrets_out_of_the_page_and_cookies(client, sandbox):
+    response = _post(client, ADMIN, follow=True)
+
+    lp = LoginSession.objects.get()
+    exposed = response.content.decode() + " ".join(c.value for c in response.cookies.values())
+    for secret in (lp.bearer, lp.csrf, lp.session_id, ADMIN["password"]):
+        assert secret not in exposed
+    assert client.session[SESSION_KEY]["bearer"] == lp.bearer  # server-side only
+
+
+def test_it_gives_a_new_session_id_at_login(client, sandbox):
+    client.get(LOGIN_URL)
+    client.session.save()
+    before = client.session.session_key
+
+    _post(client, ADMIN)
+
+    assert client.session.session_key != before
+
+
+def test_the_session_ends_no_later_than_liveperson_session_ttl(client, sandbox):
+    Account.objects.filter(account_id="90000001").update(session_ttl_ms=120_000)
+
+    _post(client, ADMIN)
+
+    remaining = client.session.get_expiry_age()
+    assert 100 < remaining <= 120
+    assert client.session[SESSION_KEY]["expires_at"] <= time.time() + 120
+
+
+def test_a_wrong_password_is_reported(client, sandbox):
+    response = _post(client, {**ADMIN, "password": "wrong"})
+
+    assert b"Wrong account, login name or password." in response.content
+
+
+def test_an_unknown_account_is_reported(client, sandbox):
+    response = _post(client, {**ADMIN, "account_id": "55555555"})
+
+    assert b"LivePerson does not know the account 55555555." in response.content
+
+
+def test_an_unreachable_liveperson_is_reported(client, settings, db):
+    settings.CSDS_DOMAIN = "127.0.0.1:9"
+    settings.LIVEPERSON_SCHEME = "http"
+    settings.LIVEPERSON_RETRIES = 0
+
+    response = _post(client, ADMIN)
+
+    assert response.status_code == 503
+    assert b"LivePerson cannot be reached right now." in response.content
+
+
+def test_a_slow_liveperson_is_reported(client, sandbox, settings):
+    settings.LIVEPERSON_READ_TIMEOUT = 0.3
+    sandbox.fault("slow", service="agentVep", delay=1.0)
+
+    response = _post(client, ADMIN)
+
+    assert response.status_code == 503
+    assert b"LivePerson is taking too long to answer." in response.content
+
+
+def test_a_liveperson_that_is_down_is_reported(client, sandbox):
+    sandbox.fault("down", service="agentVep")
+
+    response = _post(client, ADMIN)
+
+    assert b"LivePerson gave an unexpected answer (HTTP 503)." in response.content
+
+
+def test_an_unexpected_answer_is_reported(client, sandbox):
+    sandbox.fault("garbage", service="agentVep")
+
+    response = _post(client, ADMIN)
+
+    assert response.status_code == 503
+    assert b"LivePerson gave an unexpected answer" in response.content
+
+
+def test_an_account_id_with_odd_characters_is_a_form_error(client, db):
+    response = _post(client, {**ADMIN, "account_id": "../90000001"})
+
+    assert b"An account ID has only letters, digits" in response.content
+
+
+def test_repeated_failures_for_one_user_are_throttled(client, sandbox):
+    for _ in range(settings.LOGIN_THROTTLE_MAX_PER_USER):
+        _post(client, {**ADMIN, "password": "wrong"})
+
+    response = _post(client, ADMIN)  # even the right password waits
+
+    assert response.status_code == 429
+    assert b"Too many failed logins. Try again in 15 minutes." in response.content
+    assert len(sandbox.requests_to("agentVep", "/login")) == settings.LOGIN_THROTTLE_MAX_PER_USER
+
+
+def test_throttling_ignores_the_case_of_the_login_name(client, sandbox):
+    for _ in range(settings.LOGIN_THROTTLE_MAX_PER_USER):
+        _post(client, {**ADMIN, "login_name": "ADMIN", "password": "wrong"})
+
+    assert _post(client, ADMIN).status_code == 429
+
+
+def test_repeated_failures_from_one_address_are_throttled(client, sandbox, settings):
+    settings.LOGIN_THROTTLE_MAX_PER_ADDRESS = 3
+    for name in ("a", "b", "c"):
+        _post(client, {**ADMIN, "login_name": name})
+
+    assert _post(client, ADMIN).status_code == 429
+    # Another address is not affected.
+    assert _post(client, ADMIN, REMOTE_ADDR="10.0.0.9").status_code == 302
+
+
+def test_behind_a_proxy_it_throttles_the_forwarded_address(client, sandbox, settings):
+    settings.LOGIN_THROTTLE_MAX_PER_ADDRESS = 2
+    settings.NUM_PROXIES = 1
+    for name in ("a", "b"):
+        _post(client, {**ADMIN, "login_name": name}, HTTP_X_FORWARDED_FOR="203.0.113.5")
+
+    assert _post(client, ADMIN, HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 429
+    assert _post(client, ADMIN, HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 302
+    assert LoginAttempt.objects.filter(ip_address="203.0.113.5").count() == 2
+
+
+def test_a_success_clears_that_users_failures(client, sandbox):
+    _post(client, {**ADMIN, "password": "wrong"})
+
+    _post(client, ADMIN)
+
+    assert not LoginAttempt.objects.filter(succeeded=False).exists()
+    assert LoginAttempt.objects.filter(succeeded=True).count() == 1
+
+
+def test_it_follows_a_safe_next_url(client, sandbox):
+    response = _post(client, ADMIN, {"next": "/admin/"})
+
+    assert response["Location"] == "/admin/"
+
+
+def test_it_ignores_an_offsite_next_url(client, sandbox):
+    response = _post(client, ADMIN, {"next": "https://evil.example/"})
+
+    assert response["Location"] == "/"
+
+
+def test_a_disabled_local_user_cannot_log_in(client, sandbox):
+    User.objects.create(
+        username="90000001:admin", lp_account_id="90000001", lp_login_name="admin", is_active=False
+    )
+
+    response = _post(client, ADMIN)
+
+    assert b"This user has been disabled on this site." in response.content
+
+
+@pytest.mark.django_db
+def test_home_requires_login(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)

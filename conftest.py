@@ -1,0 +1,150 @@
+"""Fixtures shared by every test: the real services, the sandbox LivePerson, users."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings as django_settings
+
+from liveperson import csds, transport
+from sandbox import services as sandbox_services
+from sandbox.models import RequestLog
+
+BASE_DIR = Path(__file__).resolve().parent
+ADMIN = {"account_id": "90000001", "login_name": "admin", "password": "sandbox-admin"}
+LPA = {"account_id": "90000001", "login_name": "lpa", "password": "sandbox-lpa"}
+AGENT = {"account_id": "90000001", "login_name": "agent", "password": "sandbox-agent"}
+QA_ADMIN = {"account_id": "le90000002", "login_name": "admin", "password": "sandbox-admin"}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _real_services():
+    """The suite claims to test PostgreSQL and Redis: refuse to run without them."""
+    engine = django_settings.DATABASES["default"]["ENGINE"]
+    layer = django_settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    if engine != "django.db.backends.postgresql" or "Redis" not in layer:
+        pytest.exit("run the suite with `make test` (PostgreSQL and Redis are required)", returncode=2)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_liveperson_client():
+    """No CSDS answer or pooled connection leaks from one test into the next."""
+    csds.clear_cache()
+    transport.reset_session()
+    yield
+    csds.clear_cache()
+    transport.reset_session()
+
+
+@dataclass
+class Sandbox:
+    """The offline LivePerson, served over real HTTP by a test server."""
+
+    url: str
+    slowest_delay: float = 0.0
+
+    @property
+    def host(self) -> str:
+        return self.url.split("://", 1)[1]
+
+    def fault(self, mode: str, *, service: str = "*", delay: float = 0, status: int = 500):
+        self.slowest_delay = max(self.slowest_delay, delay)
+        return sandbox_services.fault_set(service=service, mode=mode, delay_seconds=delay, status=status)
+
+    def requests_to(self, service: str, path_suffix: str = ""):
+        received = RequestLog.objects.filter(service=service).order_by("id")
+        return [r for r in received if r.path.endswith(path_suffix)]
+
+
+def point_csds_at(settings, host: str) -> None:
+    settings.CSDS_DOMAIN = f"{host}/sandbox/csds"
+    settings.CSDS_DOMAIN_QA = f"{host}/sandbox/csds-qa"
+    settings.LIVEPERSON_SCHEME = "http"
+
+
+@pytest.fixture
+def sandbox(live_server, settings, transactional_db):
+    """Seeded sandbox on pytest-django's live server, with CSDS pointing at it."""
+    sandbox_services.sandbox_seed()
+    box = Sandbox(url=live_server.url)
+    point_csds_at(settings, box.host)
+    yield box
+    # A request the client gave up on is still sleeping in the server: let it
+    # finish before the next test, or it writes into that test's database.
+    time.sleep(box.slowest_delay)
+
+
+# --- A real daphne process ------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tests_database_url() -> str:
+    db = django_settings.DATABASES["default"]
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def wait_for_http(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answered at {url}")
+
+
+@dataclass
+class DaphneServer:
+    url: str
+    process: subprocess.Popen
+
+    @property
+    def host(self) -> str:
+        return self.url.split("://", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker):
+    """The ASGI application under real daphne, on the test database and Redis."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": tests_database_url(),
+        "CSDS_DOMAIN": f"127.0.0.1:{port}/sandbox/csds",
+        "CSDS_DOMAIN_QA": f"127.0.0.1:{port}/sandbox/csds-qa",
+        "LIVEPERSON_SCHEME": "http",
+    }
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    process = subprocess.Popen(
+        [*command, "connector_site.asgi:application"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/health")
+        yield DaphneServer(url=url, process=process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def daphne(daphne_server, transactional_db) -> DaphneServer:
+    """The daphne server with the sandbox accounts seeded for this test."""
+    sandbox_services.sandbox_seed()
+    return daphne_server

@@ -13,10 +13,11 @@ def test_sandbox_seed_creates_the_published_accounts():
 
     assert set(Account.objects.values_list("account_id", flat=True)) == {"90000001", "le90000002"}
     admin = User.objects.get(account__account_id="90000001", login_name="admin")
-    assert admin.is_admin and admin.check_password("sandbox-admin")
+    assert admin.is_admin
+    assert admin.check_password("sandbox-admin")
     assert User.objects.get(login_name="lpa").is_lpa
     agent = User.objects.get(login_name="agent")
-    assert not agent.is_admin and not agent.is_lpa
+    assert (agent.is_admin, agent.is_lpa) == (False, False)
 
 
 def test_sandbox_seed_is_idempotent_and_repairs_passwords():

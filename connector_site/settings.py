@@ -171,17 +171,19 @@ X_FRAME_OPTIONS = "DENY"
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Hashed names need `collectstatic`; local runs and the test server read sources.
+# Production serves hashed, compressed files made by `collectstatic`; local runs
+# and the tests serve the sources directly.
+STATIC_MANIFEST = env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG)
 _static_backend = (
     "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    if env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG)
+    if STATIC_MANIFEST
     else "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": _static_backend},
 }
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 # --- Internationalisation ---------------------------------------------------
 

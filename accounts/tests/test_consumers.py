@@ -67,5 +67,8 @@ async def test_logout_elsewhere_ends_every_open_socket(client, session_cookie):
     await sync_to_async(client.post)("/accounts/logout/")
 
     for communicator in (first, second):
-        assert await communicator.receive_json_from(timeout=5) == {"type": "session.ended", "reason": "logout"}
+        assert await communicator.receive_json_from(timeout=5) == {
+            "type": "session.ended",
+            "reason": "logout",
+        }
         assert (await communicator.receive_output(timeout=5))["type"] == "websocket.close"

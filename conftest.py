@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 from django.conf import settings as django_settings
+from django.db import connection
 
 from liveperson import csds, transport
 from sandbox import services as sandbox_services
@@ -30,6 +31,23 @@ def _real_services():
     layer = django_settings.CHANNEL_LAYERS["default"]["BACKEND"]
     if engine != "django.db.backends.postgresql" or "Redis" not in layer:
         pytest.exit("run the suite with `make test` (PostgreSQL and Redis are required)", returncode=2)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _close_stray_test_database_sessions(django_db_setup, django_db_blocker):
+    """Let the test database be dropped at the end.
+
+    The live server answers the sandbox calls that the app makes while Django's
+    test client is mid-request, when the test client has switched off
+    close_old_connections; such a thread ends without returning its
+    connection, which would keep the test database in use.
+    """
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)

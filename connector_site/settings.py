@@ -19,6 +19,12 @@ ENV_FILE = Path(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env"))
 if ENV_FILE.is_file():
     env.read_env(ENV_FILE)  # never overrides variables already set
 
+# An empty value (as every line of .env.example has) means "use the default".
+_OUR_PREFIXES = ("DJANGO_", "DATABASE_", "DB_", "REDIS_", "CHANNEL_", "SESSION_", "LOGIN_", "LOG_")
+_OUR_PREFIXES += ("LIVEPERSON_", "CSDS_", "SANDBOX_")
+for _name in [n for n, v in os.environ.items() if v == "" and n.startswith(_OUR_PREFIXES)]:
+    del os.environ[_name]
+
 # --- Core -------------------------------------------------------------------
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)

@@ -2,7 +2,7 @@
 
 import json
 
-from connector_site.tests.helpers import django_env, production_env, run_manage, run_python
+from connector_site.tests.helpers import BASE_DIR, django_env, production_env, run_manage, run_python
 
 PRINT_SETTINGS = """
 import json, django, os
@@ -114,3 +114,14 @@ def test_zero_config_local_run_uses_sqlite_and_the_in_memory_layer():
 
 def test_redis_url_selects_the_redis_channel_layer():
     assert _settings(production_env())["layer"] == "channels_redis.core.RedisChannelLayer"
+
+
+def test_env_example_copied_as_is_means_every_default():
+    env = django_env(DJANGO_ENV_FILE=str(BASE_DIR / ".env.example"), DJANGO_DEBUG="true")
+    for name in ("DATABASE_URL", "REDIS_URL", "SANDBOX_ENABLED", "DJANGO_SECRET_KEY"):
+        env.pop(name, None)
+
+    values = _settings(env)
+
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["csds"] == "adminlogin.liveperson.net"

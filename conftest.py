@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
 from django.conf import settings as django_settings
@@ -43,8 +44,14 @@ def _close_stray_test_database_sessions(django_db_setup, django_db_blocker):
     connection, which would keep the test database in use.
     """
     yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(
+    db = connection.settings_dict
+    if not db["NAME"].startswith("test_"):
+        return  # no selected test needed the database, so none was created
+    # A plain connection: Django's pool may already be closed at this point.
+    with psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"], autocommit=True
+    ) as plain:
+        plain.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
@@ -108,7 +115,9 @@ def free_port() -> int:
 
 
 def tests_database_url() -> str:
-    db = django_settings.DATABASES["default"]
+    db = connection.settings_dict
+    if not db["NAME"].startswith("test_"):
+        return  # no selected test needed the database, so none was created
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
@@ -135,7 +144,10 @@ class DaphneServer:
 
 @pytest.fixture(scope="session")
 def daphne_server(django_db_setup, django_db_blocker):
-    """The ASGI application under real daphne, on the test database and Redis."""
+    """The ASGI application under real daphne, on the test database and Redis.
+
+    Tests using it must be marked `django_db`, or the test database is not created.
+    """
     port = free_port()
     env = {
         **os.environ,

@@ -4,6 +4,7 @@ import base64
 import os
 import socket
 
+import pytest
 import requests
 
 
@@ -26,6 +27,7 @@ def test_daphne_serves_pages(daphne):
     assert "Log in" in response.text
 
 
+@pytest.mark.django_db
 def test_daphne_serves_our_own_static_files(daphne_server):
     response = requests.get(f"{daphne_server.url}/static/vendor/pico/pico.min.css", timeout=5)
 
@@ -33,12 +35,14 @@ def test_daphne_serves_our_own_static_files(daphne_server):
     assert response.headers["Content-Type"].startswith("text/css")
 
 
+@pytest.mark.django_db
 def test_websocket_paths_live_under_ws_and_refuse_anonymous_users(daphne_server):
     answer = _websocket_handshake(daphne_server, "/ws/session/", origin="http://localhost")
 
     assert answer.startswith(b"HTTP/1.1 403")
 
 
+@pytest.mark.django_db
 def test_an_unknown_websocket_path_is_refused(daphne_server):
     answer = _websocket_handshake(daphne_server, "/not-a-socket/", origin="http://localhost")
 

@@ -17,6 +17,7 @@ print(json.dumps({"status": response.status_code, "body": response.json()}))
 """
 
 
+@pytest.mark.django_db
 def test_it_answers_200_when_postgresql_and_redis_work(daphne_server):
     response = requests.get(f"{daphne_server.url}/health", timeout=5)
 

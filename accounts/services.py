@@ -154,14 +154,17 @@ def _end_liveperson_session(account_id, collection, lp: lp_login.LoginSession) -
 
 
 def login_throttle_check(*, account_id: str, login_name: str, ip_address: str | None) -> None:
-    """Refuse a login when this user or this address failed too often recently."""
+    """Refuse a login when this user, this address or this account failed too often recently."""
     window = timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
     failures = LoginAttempt.objects.failures_since(timezone.now() - window)
-    by_user = failures.filter(account_id=account_id, login_name=login_name.lower())
+    by_account = failures.filter(account_id=account_id)
+    by_user = by_account.filter(login_name=login_name.lower())
     by_address = failures.filter(ip_address=ip_address) if ip_address else failures.none()
     for attempts, limit in (
         (by_user, settings.LOGIN_THROTTLE_MAX_PER_USER),
         (by_address, settings.LOGIN_THROTTLE_MAX_PER_ADDRESS),
+        # Guessing spread over many addresses and login names of one account.
+        (by_account, settings.LOGIN_THROTTLE_MAX_PER_ACCOUNT),
     ):
         recent = list(attempts.order_by("-created_at").values_list("created_at", flat=True)[:limit])
         if len(recent) >= limit:

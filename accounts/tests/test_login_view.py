@@ -4,6 +4,7 @@ import time
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from accounts.lp_session import SESSION_KEY
 from accounts.models import LoginAttempt, User
@@ -177,6 +178,33 @@ def test_repeated_failures_from_one_address_are_throttled(client, sandbox, setti
     assert _post(client, ADMIN).status_code == 429
     # Another address is not affected.
     assert _post(client, ADMIN, REMOTE_ADDR="10.0.0.9").status_code == 302
+
+
+def test_repeated_failures_across_one_account_are_throttled(client, sandbox, settings):
+    settings.LOGIN_THROTTLE_MAX_PER_ACCOUNT = 3
+    for number, name in enumerate(("a", "b", "c")):
+        _post(client, {**ADMIN, "login_name": name}, REMOTE_ADDR=f"10.0.0.{number}")
+
+    assert _post(client, ADMIN, REMOTE_ADDR="10.0.0.99").status_code == 429
+    # Another account is not affected.
+    assert _post(client, QA_ADMIN, REMOTE_ADDR="10.0.0.99").status_code == 302
+
+
+def test_the_login_form_requires_the_csrf_token(sandbox):
+    csrf_client = Client(enforce_csrf_checks=True)
+
+    assert csrf_client.post(LOGIN_URL, ADMIN).status_code == 403
+
+
+def test_people_of_two_accounts_are_logged_in_at_once_each_seeing_their_own(sandbox):
+    first, second = Client(), Client()
+    first.post(LOGIN_URL, ADMIN)
+    second.post(LOGIN_URL, QA_ADMIN)
+
+    assert b"Account 90000001" in first.get("/").content
+    assert b"le90000002" not in first.get("/").content
+    assert b"Account le90000002" in second.get("/").content
+    assert b"90000001 " not in second.get("/").content
 
 
 def test_behind_a_proxy_it_throttles_the_forwarded_address(client, sandbox, settings):

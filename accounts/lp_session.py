@@ -21,6 +21,15 @@ class LivePersonSession:
     expires_at: float  # epoch seconds: login time + LivePerson's sessionTTl
     next_refresh_at: float  # epoch seconds
 
+    def login_service_args(self) -> dict:
+        """What the Login Service's refresh and logout calls need."""
+        return {
+            "base_uri": self.base_uris["agentVep"],
+            "account_id": self.account_id,
+            "session_id": self.session_id,
+            "csrf": self.csrf,
+        }
+
     def __repr__(self):  # keep tokens out of tracebacks and debug output
         return f"LivePersonSession(account_id={self.account_id!r}, login_name={self.login_name!r})"
 

@@ -49,9 +49,10 @@ def user_login(*, request, account_id: str, login_name: str, password: str) -> U
     ip_address = client_ip(request)
     login_throttle_check(account_id=account_id, login_name=login_name, ip_address=ip_address)
     lp = _liveperson_login(account_id, login_name, password, ip_address)
+    lp_session = _liveperson_session(account_id, lp)
     config = lp.response.config
     if not (config.isAdmin or config.isLPA):
-        _end_liveperson_session(account_id, lp.response.csdsCollectionResponse, lp)
+        _logout_liveperson(lp_session)
         _record_attempt(account_id, login_name, ip_address, reason="not_allowed")
         raise LoginError("Only administrators or LPA users can log in.")
     user = user_sync_from_liveperson(account_id=account_id, config=config)
@@ -59,7 +60,7 @@ def user_login(*, request, account_id: str, login_name: str, password: str) -> U
         _record_attempt(account_id, login_name, ip_address, reason="inactive")
         raise LoginError("This user has been disabled on this site.")
     auth.login(request, user, backend=MODEL_BACKEND)  # also rotates the session id
-    _start_session(request, account_id, lp)
+    _start_session(request, lp_session)
     _record_attempt(account_id, login_name, ip_address, reason="")
     LoginAttempt.objects.filter(
         account_id=account_id, login_name=login_name.lower(), succeeded=False
@@ -110,44 +111,30 @@ def user_sync_from_liveperson(*, account_id: str, config: LoginConfig) -> User:
     return user
 
 
-def _start_session(request, account_id: str, lp: lp_login.LoginSession) -> None:
+def _liveperson_session(account_id: str, lp: lp_login.LoginSession) -> LivePersonSession:
     now = time.time()
     response = lp.response
-    ttl_seconds = response.sessionTTl / 1000
     collection = response.csdsCollectionResponse
-    expires_at = now + min(ttl_seconds, settings.SESSION_COOKIE_AGE)
-    lp_session_save(
-        request,
-        LivePersonSession(
-            account_id=account_id,
-            login_name=response.config.loginName,
-            user_id=response.config.userId,
-            bearer=response.bearer.get_secret_value(),
-            csrf=response.csrf.get_secret_value(),
-            session_id=lp.session_id.get_secret_value(),
-            base_uris=collection.as_map() if collection else csds.get_base_uris(account_id),
-            expires_at=expires_at,
-            next_refresh_at=now + settings.LIVEPERSON_REFRESH_SECONDS,
-        ),
+    return LivePersonSession(
+        account_id=account_id,
+        login_name=response.config.loginName,
+        user_id=response.config.userId,
+        bearer=response.bearer.get_secret_value(),
+        csrf=response.csrf.get_secret_value(),
+        session_id=lp.session_id.get_secret_value(),
+        base_uris={
+            **(collection.as_map() if collection else csds.get_base_uris(account_id)),
+            "agentVep": lp.base_uri,
+        },
+        expires_at=now + min(response.sessionTTl / 1000, settings.SESSION_COOKIE_AGE),
+        next_refresh_at=now + settings.LIVEPERSON_REFRESH_SECONDS,
     )
+
+
+def _start_session(request, lp_session: LivePersonSession) -> None:
+    lp_session_save(request, lp_session)
     # An absolute expiry: the session ends no later than LivePerson's sessionTTl.
-    request.session.set_expiry(datetime.fromtimestamp(expires_at, tz=UTC))
-
-
-def _end_liveperson_session(account_id, collection, lp: lp_login.LoginSession) -> None:
-    """Log out of LivePerson; a failure here only leaves a session to expire there."""
-    agent_vep = (collection.as_map() if collection else {}).get("agentVep")
-    if not agent_vep:
-        return
-    try:
-        lp_login.logout(
-            base_uri=agent_vep,
-            account_id=account_id,
-            session_id=lp.session_id.get_secret_value(),
-            csrf=lp.response.csrf.get_secret_value(),
-        )
-    except errors.LivePersonError as exc:
-        logger.warning("LivePerson logout failed: %s", exc)
+    request.session.set_expiry(datetime.fromtimestamp(lp_session.expires_at, tz=UTC))
 
 
 # --- Throttling ---------------------------------------------------------------
@@ -220,12 +207,7 @@ def session_keepalive(*, request) -> bool:
     if now < lp.next_refresh_at:
         return False
     try:
-        lp_login.refresh(
-            base_uri=lp.base_uris["agentVep"],
-            account_id=lp.account_id,
-            session_id=lp.session_id,
-            csrf=lp.csrf,
-        )
+        lp_login.refresh(**lp.login_service_args())
     except errors.UnauthorizedError:
         user_logout(request=request, reason="expired")
         return True
@@ -249,14 +231,10 @@ def user_logout(*, request, reason: str = "logout") -> None:
 
 
 def _logout_liveperson(lp: LivePersonSession) -> None:
+    """Log out of LivePerson; a failure only leaves a session to expire there."""
     try:
-        lp_login.logout(
-            base_uri=lp.base_uris["agentVep"],
-            account_id=lp.account_id,
-            session_id=lp.session_id,
-            csrf=lp.csrf,
-        )
-    except (errors.LivePersonError, KeyError) as exc:
+        lp_login.logout(**lp.login_service_args())
+    except errors.LivePersonError as exc:
         # Our session ends regardless; LivePerson's expires on its own.
         logger.warning("LivePerson logout failed: %r", exc)
 

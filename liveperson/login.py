@@ -18,10 +18,12 @@ JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"
 
 @dataclass(frozen=True)
 class LoginSession:
-    """A logged-in LivePerson user: the answer plus the `Session_id` cookie."""
+    """A logged-in LivePerson user: the answer, the `Session_id` cookie, and the
+    agentVep host that issued them (refresh and logout must go there too)."""
 
     response: LoginResponse
     session_id: SecretStr
+    base_uri: str
 
 
 def login(*, base_uri: str, account_id: str, username: str, password: str) -> LoginSession:
@@ -41,7 +43,8 @@ def login(*, base_uri: str, account_id: str, username: str, password: str) -> Lo
         parsed = LoginResponse.model_validate(transport.json_body(response, service=SERVICE))
     except pydantic.ValidationError:
         raise errors.UnexpectedResponseError(f"{SERVICE}: unexpected login answer", service=SERVICE) from None
-    return LoginSession(response=parsed, session_id=SecretStr(response.cookies.get(SESSION_COOKIE, "")))
+    session_id = SecretStr(response.cookies.get(SESSION_COOKIE, ""))
+    return LoginSession(response=parsed, session_id=session_id, base_uri=base_uri)
 
 
 def refresh(*, base_uri: str, account_id: str, session_id: str, csrf: str) -> None:

@@ -79,19 +79,18 @@ def login_session_create(*, user: User) -> LoginSession:
 
 def login_session_for_cookie(*, account_id: str, session_id: str) -> LoginSession | None:
     """The live session behind a `Session_id` cookie, if any."""
-    session = (
-        LoginSession.objects.select_related("account", "user")
-        .filter(account__account_id=account_id, session_id=session_id)
-        .first()
-    )
-    return session if session and session.is_live() else None
+    return _live_session(account_id, session_id=session_id)
 
 
 def login_session_for_bearer(*, account_id: str, bearer: str) -> LoginSession | None:
     """The live session a bearer token belongs to (for the bearer-authenticated APIs)."""
+    return _live_session(account_id, bearer=bearer)
+
+
+def _live_session(account_id: str, **token) -> LoginSession | None:
     session = (
         LoginSession.objects.select_related("account", "user")
-        .filter(account__account_id=account_id, bearer=bearer)
+        .filter(account__account_id=account_id, **token)
         .first()
     )
     return session if session and session.is_live() else None

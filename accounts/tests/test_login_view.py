@@ -255,3 +255,11 @@ def test_home_requires_login(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN_URL)
+
+
+@pytest.mark.django_db
+def test_the_admin_login_page_points_liveperson_users_here(client):
+    response = client.get("/admin/login/?next=/admin/")
+
+    assert b"log in with your LivePerson account" in response.content
+    assert b'href="/accounts/login/?next=/admin/"' in response.content

@@ -21,7 +21,7 @@ if ENV_FILE.is_file():
 
 # An empty value (as every line of .env.example has) means "use the default".
 _OUR_PREFIXES = ("DJANGO_", "DATABASE_", "DB_", "REDIS_", "CHANNEL_", "SESSION_", "LOGIN_", "LOG_")
-_OUR_PREFIXES += ("LIVEPERSON_", "CSDS_", "SANDBOX_")
+_OUR_PREFIXES += ("LIVEPERSON_", "CSDS_", "SANDBOX_", "FIELD_", "PUBLIC_")
 for _name in [n for n, v in os.environ.items() if v == "" and n.startswith(_OUR_PREFIXES)]:
     del os.environ[_name]
 
@@ -172,6 +172,13 @@ if env.bool("DJANGO_BEHIND_PROXY", default=not DEBUG):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Fernet keys for secrets stored in the database (app client secrets), newest
+# first; empty means one key derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# https://host[:port] where LivePerson reaches this deployment; webhooks of demo
+# apps go to <PUBLIC_BASE_URL>/notifications/event. Empty: the request's host.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
 
 # --- Static files -----------------------------------------------------------
 

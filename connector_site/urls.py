@@ -2,11 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import views as accounts_views
+from apps_admin import views as apps_admin_views
 from connector_site import health
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
+    path("", apps_admin_views.installation_list, name="home"),
+    path("apps/", include("apps_admin.urls")),
     path("health", health.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),

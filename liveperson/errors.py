@@ -4,10 +4,12 @@
 class LivePersonError(Exception):
     """Base class: something went wrong talking to LivePerson."""
 
-    def __init__(self, message: str, *, status: int | None = None, service: str = ""):
+    def __init__(self, message: str, *, status: int | None = None, service: str = "", detail: str = ""):
         super().__init__(message)
         self.status = status
         self.service = service
+        # LivePerson's own explanation of a refused request, safe to show.
+        self.detail = detail
 
 
 class UnreachableError(LivePersonError):

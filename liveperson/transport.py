@@ -78,6 +78,13 @@ def account_path(account_id: str) -> str:
     return quote(account_id, safe="")
 
 
+def path_segment(value: str) -> str:
+    """Quote an id for use as one URL path segment (no '/' or '..' tricks)."""
+    if not value or value in {".", ".."}:
+        raise ValueError("an id cannot be empty, '.' or '..'")
+    return quote(value, safe="")
+
+
 def service_url(base_uri: str, path: str) -> str:
     """URL of `path` on a host (or host/prefix) from CSDS."""
     return f"{settings.LIVEPERSON_SCHEME}://{base_uri.rstrip('/')}{path}"
@@ -134,7 +141,20 @@ def _status_error(response: requests.Response, service: str) -> errors.LivePerso
             message, retry_after=_retry_after(response), status=status, service=service
         )
     error_class = _STATUS_ERRORS.get(status, errors.UnexpectedResponseError)
-    return error_class(message, status=status, service=service)
+    return error_class(message, status=status, service=service, detail=_error_detail(response))
+
+
+def _error_detail(response: requests.Response) -> str:
+    """LivePerson's message from an error body ({"error": {"message"}} and similar)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    nested = body.get("error") if isinstance(body.get("error"), dict) else body
+    message = nested.get("message") or nested.get("details") or ""
+    return str(message)[:300] if isinstance(message, str) else ""
 
 
 def _retry_after(response: requests.Response) -> float | None:

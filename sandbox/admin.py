@@ -1,11 +1,11 @@
 from django.contrib import admin
 
-from sandbox.models import Account, Fault, RequestLog, User
+from sandbox.models import Account, Fault, Installation, RequestLog, User
 
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["account_id", "name", "async_messaging", "session_ttl_ms"]
+    list_display = ["account_id", "name", "async_messaging", "session_ttl_ms", "revision"]
     search_fields = ["account_id", "name"]
 
 
@@ -14,6 +14,15 @@ class UserAdmin(admin.ModelAdmin):
     list_display = ["login_name", "account", "is_admin", "is_lpa"]
     list_select_related = ["account"]
     exclude = ["password_hash"]
+
+
+@admin.register(Installation)
+class InstallationAdmin(admin.ModelAdmin):
+    list_display = ["client_id", "__str__", "account", "deleted", "updated_at"]
+    list_filter = ["deleted"]
+    list_select_related = ["account"]
+    raw_id_fields = ["account"]
+    search_fields = ["client_id"]
 
 
 @admin.register(Fault)

@@ -14,6 +14,9 @@ class Account(models.Model):
     # LivePerson answers sessionTTl in milliseconds; 8 hours is its usual value.
     session_ttl_ms = models.PositiveBigIntegerField(default=8 * 60 * 60 * 1000)
     async_messaging = models.BooleanField(default=True)
+    # The App Install collection revision (`ac-revision`): bumped by every write
+    # to any of the account's installations, echoed back in `If-Match`.
+    revision = models.PositiveIntegerField(default=1)
 
     def __str__(self):
         return f"{self.account_id} ({self.name})"
@@ -71,6 +74,45 @@ class LoginSession(models.Model):
 
     def is_live(self) -> bool:
         return self.ended_at is None and timezone.now() < self.expires_at
+
+
+class InstallationQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(deleted=False)
+
+
+class Installation(models.Model):
+    """An App Install API installation: the client's JSON plus the server-assigned fields."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="installations")
+    client_id = models.CharField(max_length=64, unique=True)
+    client_secret = models.CharField(max_length=128)
+    client_id_issued_at = models.PositiveBigIntegerField()
+    # Everything the client sent, without the server-assigned fields above.
+    data = models.JSONField(default=dict)
+    deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = InstallationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.data.get('client_name', '?')} ({self.client_id})"
+
+    def as_json(self) -> dict:
+        """The object as LivePerson answers it, secret included."""
+        return {
+            **self.data,
+            "client_id_issued_at": self.client_id_issued_at,
+            "client_secret_expires_at": 0,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "id": self.client_id,
+            "deleted": self.deleted,
+        }
 
 
 class Fault(models.Model):

@@ -4,6 +4,7 @@ SEED_ACCOUNTS = [
     {
         "account_id": "90000001",
         "name": "Sandbox Brand",
+        "async_messaging": True,
         "users": [
             {"login_name": "admin", "password": "sandbox-admin", "user_id": "1000000001", "is_admin": True},
             {"login_name": "lpa", "password": "sandbox-lpa", "user_id": "1000000002", "is_lpa": True},
@@ -14,6 +15,8 @@ SEED_ACCOUNTS = [
         # A QA-style id ("le..."): the app looks it up through CSDS_DOMAIN_QA.
         "account_id": "le90000002",
         "name": "Sandbox QA Brand",
+        # Without Async Messaging, so the app's warning can be seen.
+        "async_messaging": False,
         "users": [
             {"login_name": "admin", "password": "sandbox-admin", "user_id": "2000000001", "is_admin": True},
         ],

@@ -27,7 +27,8 @@ def sandbox_seed() -> list[Account]:
     accounts = []
     for spec in SEED_ACCOUNTS:
         account, _ = Account.objects.update_or_create(
-            account_id=spec["account_id"], defaults={"name": spec["name"]}
+            account_id=spec["account_id"],
+            defaults={"name": spec["name"], "async_messaging": spec["async_messaging"]},
         )
         for user_spec in spec["users"]:
             _seed_user(account, user_spec)
@@ -163,7 +164,10 @@ _STATUS_NAMES = {
     401: "UNAUTHORIZED",
     403: "FORBIDDEN",
     404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
     409: "CONFLICT",
+    412: "PRECONDITION_FAILED",
+    428: "PRECONDITION_REQUIRED",
     429: "TOO_MANY_REQUESTS",
     500: "INTERNAL_SERVER_ERROR",
 }

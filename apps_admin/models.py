@@ -1,0 +1,52 @@
+from django.db import models
+from django.utils import timezone
+
+from connector_site import crypto
+
+
+class InstallationQuerySet(models.QuerySet):
+    def for_account(self, account_id: str):
+        return self.filter(account_id=account_id)
+
+    def installed(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class Installation(models.Model):
+    """What this deployment has seen of one LivePerson app installation.
+
+    Updated on every list, get, create, update and delete, so that the webhook
+    receiver can verify signatures with the app's client secret. The secret is
+    stored encrypted (connector_site.crypto).
+    """
+
+    account_id = models.CharField(max_length=64)
+    client_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=256)
+    description = models.TextField(blank=True)
+    scope = models.CharField(max_length=64, blank=True)
+    enabled = models.BooleanField(default=False)
+    endpoints = models.JSONField(default=dict, help_text="Event type to webhook endpoint.")
+    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    synced_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InstallationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account_id", "client_id"], name="apps_admin_installation_unique")
+        ]
+        indexes = [models.Index(fields=["client_id"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.client_id})"
+
+    @property
+    def client_secret(self) -> str:
+        return crypto.decrypt(self.client_secret_encrypted) if self.client_secret_encrypted else ""
+
+    def set_client_secret(self, secret: str) -> None:
+        self.client_secret_encrypted = crypto.encrypt(secret) if secret else ""

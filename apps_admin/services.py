@@ -1,0 +1,218 @@
+"""Managing an account's Connector API app installations through LivePerson,
+keeping the local record (with the encrypted client secret) in step."""
+
+import copy
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.lp_session import LivePersonSession
+from apps_admin import manifest
+from apps_admin.models import Installation
+from liveperson import app_install, errors
+
+CONNECTOR_SCOPE = "msg.consumer"
+DEMO_PATH = "/notifications/event"
+
+
+@dataclass(frozen=True)
+class AppRow:
+    """One line of the apps list."""
+
+    client_id: str
+    name: str
+    description: str
+    enabled: bool
+    demo: bool
+    created: datetime | None
+
+
+@dataclass(frozen=True)
+class WebhookEdit:
+    endpoint: str
+    headers: list[dict]
+    max_retries: int | None
+
+
+@dataclass(frozen=True)
+class InstallationEdit:
+    """Everything the edit page changes; the rest of the manifest is kept."""
+
+    name: str
+    description: str
+    enabled: bool
+    webhooks: dict[str, WebhookEdit]
+    retention_time: int
+    engagement: dict
+
+
+def credentials(lp: LivePersonSession) -> app_install.Credentials:
+    base_uri = lp.base_uris.get(app_install.SERVICE)
+    if not base_uri:
+        raise errors.UnknownAccountError("account has no accountConfigReadWrite service", service="csds")
+    return app_install.Credentials(base_uri=base_uri, account_id=lp.account_id, bearer=lp.bearer)
+
+
+def demo_endpoint(request) -> str:
+    """This deployment's webhook URL; LivePerson only calls https endpoints."""
+    base = settings.PUBLIC_BASE_URL.rstrip("/") or f"https://{request.get_host()}"
+    return f"{base}{DEMO_PATH}"
+
+
+# --- Reading ----------------------------------------------------------------------
+
+
+def account_async_messaging(*, lp: LivePersonSession) -> bool | None:
+    """Whether the account has Async Messaging, which the Connector API needs."""
+    return app_install.get_async_messaging(credentials(lp))
+
+
+def installation_list(*, lp: LivePersonSession, demo_url: str) -> list[AppRow]:
+    """The account's Connector API apps (scope msg.consumer)."""
+    installations = app_install.list_installations(credentials(lp)).data
+    _record_all(lp.account_id, installations)
+    return [_row(item, demo_url) for item in installations if item.get("scope") == CONNECTOR_SCOPE]
+
+
+def installation_get(*, lp: LivePersonSession, client_id: str) -> app_install.Revisioned:
+    _refuse_foreign(lp.account_id, client_id)
+    current = app_install.get_installation(credentials(lp), client_id)
+    _record(lp.account_id, current.data)
+    return current
+
+
+def installation_secret(*, account_id: str, client_id: str) -> str:
+    """The client secret from the local record, for the explicit reveal only."""
+    record = Installation.objects.for_account(account_id).installed().filter(client_id=client_id).first()
+    if record is None:
+        raise errors.NotFoundError("no such app in this account", status=404)
+    return record.client_secret
+
+
+# --- Changing -----------------------------------------------------------------------
+
+
+def installation_create(*, lp: LivePersonSession, name: str, description: str, endpoint: str) -> dict:
+    """Install a new app with what the original app fills in (§4.2)."""
+    body = manifest.new_installation(name=name, description=description, endpoint=endpoint)
+    created = app_install.create_installation(credentials(lp), body).data
+    _record(lp.account_id, created)
+    return created
+
+
+def installation_update(
+    *, lp: LivePersonSession, client_id: str, revision: str, edit: InstallationEdit
+) -> app_install.Revisioned:
+    """Save an edit made on the revision the user loaded; ConflictError if it is stale."""
+    current = installation_get(lp=lp, client_id=client_id)
+    return _put(lp, client_id, apply_edit(current.data, edit), revision)
+
+
+def installation_set_enabled(*, lp: LivePersonSession, client_id: str, enabled: bool) -> None:
+    current = installation_get(lp=lp, client_id=client_id)
+    _put(lp, client_id, {**current.data, "enabled": enabled}, current.revision)
+
+
+def installation_set_demo(*, lp: LivePersonSession, client_id: str, demo_url: str) -> None:
+    """Send every event type to this deployment's webhook receiver."""
+    current = installation_get(lp=lp, client_id=client_id)
+    changed = copy.deepcopy(current.data)
+    capabilities = changed.setdefault("capabilities", {})
+    capabilities["webhooks"] = manifest.all_endpoints(manifest.webhooks_of(changed), demo_url)
+    _put(lp, client_id, changed, current.revision)
+
+
+def installation_delete(*, lp: LivePersonSession, client_id: str) -> None:
+    current = installation_get(lp=lp, client_id=client_id)
+    app_install.delete_installation(credentials(lp), client_id, current.revision)
+    Installation.objects.for_account(lp.account_id).filter(client_id=client_id).update(
+        deleted_at=timezone.now(), synced_at=timezone.now()
+    )
+
+
+def apply_edit(installation: dict, edit: InstallationEdit) -> dict:
+    """The full manifest with the edit applied; empty endpoints are left out."""
+    changed = copy.deepcopy(installation)
+    changed.update(client_name=edit.name, description=edit.description, enabled=edit.enabled)
+    capabilities = changed.setdefault("capabilities", {})
+    webhooks = {
+        key: value
+        for key, value in manifest.webhooks_of(changed).items()
+        if key not in manifest.WEBHOOK_TYPES and key != "retry"
+    }
+    for kind, hook in edit.webhooks.items():
+        if hook.endpoint:
+            webhooks[kind] = {"endpoint": hook.endpoint, "headers": hook.headers}
+            if hook.max_retries is not None:
+                webhooks[kind]["max_retries"] = hook.max_retries
+    if edit.retention_time:
+        webhooks["retry"] = {"retention_time": edit.retention_time}
+    capabilities["webhooks"] = webhooks
+    capabilities["engagement"] = edit.engagement
+    return changed
+
+
+def _put(lp, client_id: str, body: dict, revision: str) -> app_install.Revisioned:
+    saved = app_install.update_installation(credentials(lp), client_id, body, revision)
+    _record(lp.account_id, saved.data)
+    return saved
+
+
+# --- The local record ------------------------------------------------------------------
+
+
+def _refuse_foreign(account_id: str, client_id: str) -> None:
+    """An app known to belong to another account is 'not found' here, before any call."""
+    if Installation.objects.filter(client_id=client_id).exclude(account_id=account_id).exists():
+        raise errors.NotFoundError("no such app in this account", status=404)
+
+
+@transaction.atomic
+def _record_all(account_id: str, installations: list[dict]) -> None:
+    """Bring the account's records in step with a full list from LivePerson."""
+    seen = [item["client_id"] for item in installations if item.get("client_id")]
+    for item in installations:
+        _record(account_id, item)
+    now = timezone.now()
+    Installation.objects.for_account(account_id).installed().exclude(client_id__in=seen).update(
+        deleted_at=now, synced_at=now
+    )
+
+
+def _record(account_id: str, data: dict) -> None:
+    client_id = data.get("client_id") or data.get("id")
+    if not client_id:
+        return
+    record = Installation.objects.filter(account_id=account_id, client_id=client_id).first()
+    record = record or Installation(account_id=account_id, client_id=client_id)
+    record.name = data.get("client_name", "")
+    record.description = data.get("description", "")
+    record.scope = data.get("scope", "")
+    record.enabled = bool(data.get("enabled"))
+    record.endpoints = manifest.endpoints_of(data)
+    record.issued_at = _issued_at(data)
+    record.deleted_at = timezone.now() if data.get("deleted") else None
+    record.synced_at = timezone.now()
+    secret = data.get("client_secret") or ""
+    if secret and (not record.client_secret_encrypted or record.client_secret != secret):
+        record.set_client_secret(secret)
+    record.save()
+
+
+def _issued_at(data: dict) -> datetime | None:
+    issued = data.get("client_id_issued_at")
+    return datetime.fromtimestamp(issued, tz=UTC) if isinstance(issued, int | float) and issued else None
+
+
+def _row(item: dict, demo_url: str) -> AppRow:
+    return AppRow(
+        client_id=item.get("client_id", ""),
+        name=item.get("client_name", ""),
+        description=item.get("description", ""),
+        enabled=bool(item.get("enabled")),
+        demo=manifest.is_demo(item, demo_url),
+        created=_issued_at(item),
+    )

@@ -1,0 +1,375 @@
+"""The apps pages, through real HTTP against the sandbox App Install API."""
+
+import re
+
+import pytest
+
+from apps_admin import manifest
+from apps_admin.models import Installation
+from apps_admin.tests.conftest import creds_of
+from liveperson import app_install
+from sandbox.models import LoginSession
+
+CREATE_URL = "/apps/new/"
+
+
+def _create(client, name="Bot", data=None, **request_extra):
+    data = {"name": name, "description": "A bot", "endpoint": "https://hooks.example.com/lp", **(data or {})}
+    response = client.post(CREATE_URL, data, **request_extra)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response["Location"].split("/")[2]
+
+
+def _edit_data(client, client_id: str) -> dict:
+    """The edit form as the browser would post it unchanged."""
+    page = client.get(f"/apps/{client_id}/edit/")
+    form = page.context["forms"]
+    data = {}
+    for bound in [form.basic, form.engagement] + [f for _, _, f, _ in form.webhooks]:
+        for field in bound:
+            value = field.value()
+            if value is True:
+                data[field.html_name] = "on"
+            elif value is not None and value is not False:
+                data[field.html_name] = value
+    for _, _, _, headers in form.webhooks:
+        data.update({f"{headers.prefix}-{k}": v for k, v in headers.management_form.initial.items()})
+        for index, row in enumerate(headers.initial or []):
+            data[f"{headers.prefix}-{index}-header_name"] = row["header_name"]
+            data[f"{headers.prefix}-{index}-header_value"] = row["header_value"]
+    return data
+
+
+# --- List ---
+
+
+def test_home_lists_the_accounts_apps(admin_client):
+    client_id = _create(admin_client, name="Listed bot")
+
+    response = admin_client.get("/")
+
+    html = response.content.decode()
+    assert "Listed bot" in html
+    assert client_id in html
+    assert "Enabled" in html
+    assert 'data-testid="create-app"' in html
+
+
+def test_home_shows_the_empty_state(admin_client):
+    response = admin_client.get("/")
+
+    assert b'data-testid="apps-empty"' in response.content
+
+
+def test_home_sorts_by_each_column(admin_client):
+    for name in ("Beta", "alpha", "Gamma"):
+        _create(admin_client, name=name)
+
+    ascending = admin_client.get("/?sort=name").context["page"].object_list
+    descending = admin_client.get("/?sort=-name").context["page"].object_list
+
+    assert [row.name for row in ascending] == ["alpha", "Beta", "Gamma"]
+    assert [row.name for row in descending] == ["Gamma", "Beta", "alpha"]
+    for column in ("description", "client_id", "enabled", "demo", "created"):
+        assert admin_client.get(f"/?sort={column}").status_code == 200
+
+
+def test_home_filters_by_name(admin_client):
+    _create(admin_client, name="Support bot")
+    _create(admin_client, name="Sales bot")
+
+    rows = admin_client.get("/?q=sUPPort").context["page"].object_list
+
+    assert [row.name for row in rows] == ["Support bot"]
+
+
+def test_home_paginates(admin_client, monkeypatch):
+    monkeypatch.setattr("apps_admin.views.PAGE_SIZE", 2)
+    for name in ("a", "b", "c"):
+        _create(admin_client, name=name)
+
+    second = admin_client.get("/?sort=name&page=2").context["page"]
+
+    assert [row.name for row in second.object_list] == ["c"]
+    assert second.paginator.num_pages == 2
+
+
+def test_home_warns_when_the_account_lacks_async_messaging(qa_client, admin_client):
+    assert b'data-testid="async-warning"' in qa_client.get("/").content
+    assert b'data-testid="async-warning"' not in admin_client.get("/").content
+
+
+def test_home_reports_liveperson_being_down(admin_client, sandbox):
+    sandbox.fault("down", service="accountConfigReadWrite")
+
+    response = admin_client.get("/")
+
+    assert response.status_code == 200
+    assert b"LivePerson had a problem (HTTP 503)" in response.content
+
+
+def test_an_expired_liveperson_session_goes_back_to_login_saying_so(admin_client):
+    LoginSession.objects.update(ended_at="2000-01-01T00:00:00Z")
+
+    response = admin_client.get("/", follow=True)
+
+    assert response.redirect_chain[-1][0].startswith("/accounts/login/")
+    assert b"Your LivePerson session has expired. Please log in again." in response.content
+
+
+# --- Create ---
+
+
+def test_create_shows_client_id_and_a_masked_secret(admin_client):
+    client_id = _create(admin_client)
+
+    response = admin_client.get(f"/apps/{client_id}/")
+
+    secret = Installation.objects.get(client_id=client_id).client_secret
+    assert client_id in response.content.decode()
+    assert secret not in response.content.decode()
+    assert b"Reveal" in response.content
+    assert b"Copy" in response.content
+
+
+def test_create_with_demo_points_every_endpoint_at_this_site_keeping_the_port(admin_client):
+    client_id = _create(admin_client, data={"demo": "on", "endpoint": ""}, HTTP_HOST="localhost:8443")
+
+    installation = app_install.get_installation(creds_of(admin_client), client_id).data
+    assert set(manifest.endpoints_of(installation).values()) == {"https://localhost:8443/notifications/event"}
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"name": ""}, "This field is required."),
+        ({"name": "x" * 129}, "at most 128 characters"),
+        ({"description": "x" * 257}, "at most 256 characters"),
+        ({"description": ""}, "This field is required."),
+        ({"endpoint": "http://insecure.example.com/"}, "LivePerson only accepts https:// URLs"),
+    ],
+)
+def test_create_validates_like_liveperson(admin_client, sandbox, data, error):
+    response = admin_client.post(CREATE_URL, {"name": "n", "description": "d", **data})
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert sandbox.requests_to("accountConfigReadWrite", "/installations") == []
+
+
+def test_create_requires_the_csrf_token(sandbox):
+    from django.test import Client
+
+    from conftest import ADMIN
+
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/accounts/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    client.post("/accounts/login/", {**ADMIN, "csrfmiddlewaretoken": token})
+
+    assert client.post(CREATE_URL, {"name": "n", "description": "d"}).status_code == 403
+
+
+# --- Secret ---
+
+
+def test_the_secret_is_revealed_only_on_a_post(admin_client):
+    client_id = _create(admin_client)
+
+    assert admin_client.get(f"/apps/{client_id}/secret/").status_code == 405
+    response = admin_client.post(f"/apps/{client_id}/secret/")
+
+    assert response.json() == {"client_secret": Installation.objects.get().client_secret}
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_another_accounts_secret_is_refused(admin_client, qa_client):
+    theirs = _create(qa_client)
+
+    response = admin_client.post(f"/apps/{theirs}/secret/")
+
+    assert response.status_code == 302
+    assert Installation.objects.get(client_id=theirs).client_secret not in response.content.decode()
+
+
+# --- Edit ---
+
+
+def test_edit_saves_each_section(admin_client):
+    client_id = _create(admin_client)
+    data = _edit_data(admin_client, client_id)
+    data.update(
+        {
+            "basic-name": "Renamed",
+            "basic-retention_time": "9200",
+            "chatstate-endpoint": "",
+            "accept-max_retries": "4",
+            "content-headers-TOTAL_FORMS": "1",
+            "content-headers-0-header_name": "X-Api-Key",
+            "content-headers-0-header_value": "k1",
+            "engagement-design_window": "on",
+            "engagement-goal": ["url", "lead"],
+        }
+    )
+
+    response = admin_client.post(f"/apps/{client_id}/edit/", data)
+
+    assert response.status_code == 302
+    saved = app_install.get_installation(creds_of(admin_client), client_id).data
+    webhooks = saved["capabilities"]["webhooks"]
+    assert saved["client_name"] == "Renamed"
+    assert webhooks["retry"] == {"retention_time": 9200}
+    assert "ms.MessagingEventNotification.ChatStateEvent" not in webhooks
+    assert webhooks["ms.MessagingEventNotification.AcceptStatusEvent"]["max_retries"] == 4
+    assert webhooks["ms.MessagingEventNotification.ContentEvent"]["headers"] == [
+        {"header_name": "X-Api-Key", "header_value": "k1"}
+    ]
+    assert saved["capabilities"]["engagement"]["design_window"] is True
+    assert saved["capabilities"]["engagement"]["goal"] == ["url", "lead"]
+
+
+def test_edit_labels_retention_choices_correctly(admin_client):
+    client_id = _create(admin_client)
+
+    html = admin_client.get(f"/apps/{client_id}/edit/").content.decode()
+
+    assert '<option value="9200">2 h 33 min 20 s</option>' in html
+    assert '<option value="24200">6 h 43 min 20 s</option>' in html
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"rich-endpoint": "http://h/x"}, "LivePerson only accepts https:// URLs"),
+        ({"accept-max_retries": "6"}, "less than or equal to 5"),
+        ({"engagement-entry_point": []}, "This field is required."),
+        ({"engagement-consumer_identity": ["robots"]}, "Select a valid choice."),
+        ({"basic-name": "n" * 129}, "at most 128 characters"),
+        (
+            {"content-headers-TOTAL_FORMS": "1", "content-headers-0-header_value": "orphan"},
+            "A header needs a name.",
+        ),
+    ],
+)
+def test_edit_shows_errors_next_to_the_field_and_saves_nothing(admin_client, changes, error):
+    client_id = _create(admin_client)
+    data = _edit_data(admin_client, client_id)
+    data.update(changes)
+
+    response = admin_client.post(f"/apps/{client_id}/edit/", data)
+
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    saved = app_install.get_installation(creds_of(admin_client), client_id).data
+    assert saved["client_name"] == "Bot"
+
+
+def test_two_users_editing_the_same_app_the_second_sees_the_current_values(admin_client, lpa_client):
+    client_id = _create(admin_client)
+    admin_form = _edit_data(admin_client, client_id)
+    lpa_form = _edit_data(lpa_client, client_id)
+    assert (
+        admin_client.post(f"/apps/{client_id}/edit/", {**admin_form, "basic-name": "Admin's"}).status_code
+        == 302
+    )
+
+    response = lpa_client.post(f"/apps/{client_id}/edit/", {**lpa_form, "basic-name": "LPA's"})
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone else changed this app while you were editing. Nothing was saved" in html
+    assert 'value="Admin&#x27;s"' in html
+    saved = app_install.get_installation(creds_of(admin_client), client_id).data
+    assert saved["client_name"] == "Admin's"
+
+
+def test_a_forged_edit_of_another_accounts_app_is_refused(admin_client, qa_client):
+    theirs = _create(qa_client, name="Theirs")
+    form = _edit_data(qa_client, theirs)
+
+    response = admin_client.post(f"/apps/{theirs}/edit/", {**form, "basic-name": "Hijacked"}, follow=True)
+
+    assert b"This app is not installed on your account" in response.content
+    assert app_install.get_installation(creds_of(qa_client), theirs).data["client_name"] == "Theirs"
+
+
+# --- Actions ---
+
+
+def test_disable_and_enable(admin_client):
+    client_id = _create(admin_client)
+
+    response = admin_client.post(f"/apps/{client_id}/disable/", follow=True)
+    assert b"App disabled" in response.content
+    assert app_install.get_installation(creds_of(admin_client), client_id).data["enabled"] is False
+
+    admin_client.post(f"/apps/{client_id}/enable/")
+    assert app_install.get_installation(creds_of(admin_client), client_id).data["enabled"] is True
+
+
+def test_demo_mode_action(admin_client):
+    client_id = _create(admin_client)
+
+    response = admin_client.post(f"/apps/{client_id}/demo/", follow=True, HTTP_HOST="localhost")
+
+    assert b"Demo mode on" in response.content
+    installation = app_install.get_installation(creds_of(admin_client), client_id).data
+    assert manifest.is_demo(installation, "https://localhost/notifications/event")
+
+
+def test_uninstall_asks_first_then_uninstalls(admin_client):
+    client_id = _create(admin_client)
+
+    confirm = admin_client.get(f"/apps/{client_id}/uninstall/")
+    assert b"This cannot be undone" in confirm.content
+    assert Installation.objects.get().deleted_at is None
+
+    response = admin_client.post(f"/apps/{client_id}/uninstall/", follow=True)
+
+    assert b"App uninstalled." in response.content
+    assert Installation.objects.get().deleted_at is not None
+    assert admin_client.get("/").context["page"].object_list == []
+
+
+def test_actions_refuse_get(admin_client):
+    client_id = _create(admin_client)
+
+    for action in ("enable", "disable", "demo"):
+        assert admin_client.get(f"/apps/{client_id}/{action}/").status_code == 405
+
+
+def test_an_action_on_an_uninstalled_app_says_so(admin_client):
+    response = admin_client.post("/apps/no-such-app/disable/", follow=True)
+
+    assert b"This app is not installed on your account" in response.content
+
+
+def test_a_slow_liveperson_during_an_action_is_reported(admin_client, sandbox, settings):
+    client_id = _create(admin_client)
+    settings.LIVEPERSON_READ_TIMEOUT = 0.3
+    sandbox.fault("slow", service="accountConfigReadWrite", delay=1.0)
+
+    response = admin_client.post(f"/apps/{client_id}/disable/", follow=True)
+
+    assert b"LivePerson did not answer in time." in response.content
+
+
+def test_a_liveperson_server_error_during_an_action_is_reported(admin_client, sandbox):
+    client_id = _create(admin_client)
+    sandbox.fault("status", service="accountConfigReadWrite", status=500)
+
+    response = admin_client.post(f"/apps/{client_id}/disable/", follow=True)
+
+    assert b"LivePerson had a problem (HTTP 500)" in response.content
+
+
+def test_no_secret_reaches_the_logs(admin_client, caplog):
+    client_id = _create(admin_client)
+    admin_client.get(f"/apps/{client_id}/")
+    admin_client.post(f"/apps/{client_id}/disable/")
+
+    secret = Installation.objects.get().client_secret
+    bearer = LoginSession.objects.get().bearer
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert secret not in logged
+    assert bearer not in logged

@@ -1,0 +1,241 @@
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services as accounts_services
+from accounts.lp_session import lp_session_get
+from apps_admin import manifest, services
+from apps_admin.forms import InstallationCreateForm, InstallationEditForms
+from liveperson import errors
+
+PAGE_SIZE = 20
+SORT_KEYS = {
+    "name": lambda row: row.name.lower(),
+    "description": lambda row: row.description.lower(),
+    "client_id": lambda row: row.client_id,
+    "enabled": lambda row: row.enabled,
+    "demo": lambda row: row.demo,
+    "created": lambda row: row.created.timestamp() if row.created else 0,
+}
+
+
+def failure_message(exc: errors.LivePersonError) -> str:
+    """What to tell the user when a LivePerson call failed (secrets never included)."""
+    if isinstance(exc, errors.TimedOutError):
+        return (
+            "LivePerson did not answer in time. "
+            "If you were changing something, reload to see whether it was saved."
+        )
+    if isinstance(exc, errors.UnreachableError):
+        return "LivePerson cannot be reached right now. Please try again in a moment."
+    if isinstance(exc, errors.RateLimitedError):
+        return "LivePerson is rate-limiting requests. Please wait a minute and try again."
+    if isinstance(exc, errors.ForbiddenError):
+        return "Your LivePerson user is not allowed to do this."
+    if isinstance(exc, errors.ConflictError):
+        return "The app was changed by someone else at the same time. Nothing was changed; please try again."
+    if isinstance(exc, errors.NotFoundError):
+        return "This app is not installed on your account (it may have been uninstalled)."
+    if exc.status and 400 <= exc.status < 500:
+        detail = f": {exc.detail}" if exc.detail else ""
+        return f"LivePerson refused the request (HTTP {exc.status}){detail}"
+    status = f" (HTTP {exc.status})" if exc.status else ""
+    return f"LivePerson had a problem{status}. Please try again later."
+
+
+def _session_expired(request):
+    next_url = request.get_full_path() if request.method == "GET" else None
+    accounts_services.user_logout(request=request, reason="expired")
+    messages.warning(request, "Your LivePerson session has expired. Please log in again.")
+    return redirect_to_login(next_url or "/")
+
+
+def liveperson_view(view):
+    """Logged in with LivePerson; failures become a message instead of a 500."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        lp = lp_session_get(request)
+        if lp is None:
+            messages.error(request, "Log in with a LivePerson account to manage apps.")
+            return redirect("home")
+        try:
+            return view(request, lp, *args, **kwargs)
+        except errors.UnauthorizedError:
+            return _session_expired(request)
+        except errors.LivePersonError as exc:
+            messages.error(request, failure_message(exc))
+            return redirect("home")
+
+    return wrapped
+
+
+# --- List ---------------------------------------------------------------------------
+
+
+@login_required
+def installation_list(request):
+    lp = lp_session_get(request)
+    context = {"rows": [], "error": "", "async_messaging": None, "query": request.GET.get("q", "").strip()}
+    if lp is not None:
+        try:
+            context["rows"] = services.installation_list(lp=lp, demo_url=services.demo_endpoint(request))
+            context["async_messaging"] = services.account_async_messaging(lp=lp)
+        except errors.UnauthorizedError:
+            return _session_expired(request)
+        except errors.LivePersonError as exc:
+            context["error"] = failure_message(exc)
+    rows = [row for row in context["rows"] if context["query"].lower() in row.name.lower()]
+    sort = request.GET.get("sort", "-created")
+    if sort.lstrip("-") not in SORT_KEYS:
+        sort = "-created"
+    rows.sort(key=SORT_KEYS[sort.lstrip("-")], reverse=sort.startswith("-"))
+    context.update(
+        page=Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        sort=sort,
+        total=len(context["rows"]),
+        liveperson=lp is not None,
+        columns=[
+            ("name", "Name"),
+            ("description", "Description"),
+            ("client_id", "Client ID"),
+            ("enabled", "Enabled"),
+            ("demo", "Demo"),
+            ("created", "Created"),
+        ],
+    )
+    return render(request, "apps_admin/list.html", context)
+
+
+# --- Create and view ----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@liveperson_view
+def installation_create(request, lp):
+    form = InstallationCreateForm(request.POST or None)
+    if form.is_valid():
+        data = form.cleaned_data
+        endpoint = services.demo_endpoint(request) if data["demo"] else data["endpoint"]
+        created = services.installation_create(
+            lp=lp, name=data["name"], description=data["description"], endpoint=endpoint
+        )
+        messages.success(request, f"App “{data['name']}” installed. Keep its client secret safe.")
+        return redirect("apps_admin:detail", client_id=created["client_id"])
+    return render(
+        request, "apps_admin/create.html", {"form": form, "demo_endpoint": services.demo_endpoint(request)}
+    )
+
+
+@never_cache
+@liveperson_view
+def installation_detail(request, lp, client_id):
+    current = services.installation_get(lp=lp, client_id=client_id).data
+    webhooks = manifest.webhooks_of(current)
+    demo_url = services.demo_endpoint(request)
+    return render(
+        request,
+        "apps_admin/detail.html",
+        {
+            "app": current,
+            "client_id": client_id,
+            "demo": manifest.is_demo(current, demo_url),
+            "webhooks": [
+                (manifest.WEBHOOK_LABELS[kind], webhooks.get(kind) or {}) for kind in manifest.WEBHOOK_TYPES
+            ],
+            "retention": manifest.retention_label((webhooks.get("retry") or {}).get("retention_time") or 0),
+        },
+    )
+
+
+@never_cache
+@require_POST
+@liveperson_view
+def installation_secret(request, lp, client_id):
+    """The client secret, only on an explicit reveal or copy (never in the page)."""
+    secret = services.installation_secret(account_id=lp.account_id, client_id=client_id)
+    return JsonResponse({"client_secret": secret})
+
+
+# --- Edit ---------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@liveperson_view
+def installation_edit(request, lp, client_id):
+    current = services.installation_get(lp=lp, client_id=client_id)
+    forms = InstallationEditForms(request.POST or None, installation=current.data, revision=current.revision)
+    status = 200
+    if request.method == "POST" and forms.is_valid():
+        try:
+            services.installation_update(
+                lp=lp, client_id=client_id, revision=forms.revision, edit=forms.to_edit()
+            )
+        except errors.ConflictError:
+            latest = services.installation_get(lp=lp, client_id=client_id)
+            forms = InstallationEditForms(installation=latest.data, revision=latest.revision)
+            messages.warning(
+                request,
+                "Someone else changed this app while you were editing. Nothing was saved: "
+                "below are its current values. Make your changes again and save.",
+            )
+            status = 409
+        else:
+            messages.success(request, "App saved.")
+            return redirect("apps_admin:detail", client_id=client_id)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "apps_admin/edit.html",
+        {"forms": forms, "client_id": client_id, "app": current.data},
+        status=status,
+    )
+
+
+# --- Actions ------------------------------------------------------------------------------
+
+
+@require_POST
+@liveperson_view
+def installation_enable(request, lp, client_id):
+    services.installation_set_enabled(lp=lp, client_id=client_id, enabled=True)
+    messages.success(request, "App enabled.")
+    return redirect("apps_admin:detail", client_id=client_id)
+
+
+@require_POST
+@liveperson_view
+def installation_disable(request, lp, client_id):
+    services.installation_set_enabled(lp=lp, client_id=client_id, enabled=False)
+    messages.success(request, "App disabled: LivePerson stops sending its webhooks.")
+    return redirect("apps_admin:detail", client_id=client_id)
+
+
+@require_POST
+@liveperson_view
+def installation_demo(request, lp, client_id):
+    demo_url = services.demo_endpoint(request)
+    services.installation_set_demo(lp=lp, client_id=client_id, demo_url=demo_url)
+    messages.success(request, f"Demo mode on: every webhook now goes to {demo_url}.")
+    return redirect("apps_admin:detail", client_id=client_id)
+
+
+@require_http_methods(["GET", "POST"])
+@liveperson_view
+def installation_uninstall(request, lp, client_id):
+    if request.method == "GET":
+        current = services.installation_get(lp=lp, client_id=client_id).data
+        return render(request, "apps_admin/uninstall.html", {"app": current, "client_id": client_id})
+    services.installation_delete(lp=lp, client_id=client_id)
+    messages.success(request, "App uninstalled.")
+    return redirect("home")

@@ -1,7 +1,10 @@
 """The sandbox's Account Config: feature grants and the App Install API
 (shared/liveperson-api.md §3-4).
 
-Installations are validated with LivePerson's manifest rules (§4.1). Every
+Installations are validated with LivePerson's manifest rules (§4.1). These
+rules are written out here again, on purpose, rather than imported from
+apps_admin.manifest: the sandbox stands in for LivePerson, so a mistake in the
+app's own rules must show up as a refusal here, not be shared by both. Every
 write bumps the account's collection revision (`ac-revision`); updates and
 deletes must name the revision they read in `If-Match`.
 """

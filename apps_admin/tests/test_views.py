@@ -373,3 +373,25 @@ def test_no_secret_reaches_the_logs(admin_client, caplog):
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert secret not in logged
     assert bearer not in logged
+
+
+def test_edit_removes_a_header_row(admin_client):
+    client_id = _create(admin_client)
+    data = _edit_data(admin_client, client_id)
+    data.update(
+        {
+            "content-headers-TOTAL_FORMS": "2",
+            "content-headers-0-header_name": "X-Keep",
+            "content-headers-0-header_value": "1",
+            "content-headers-1-header_name": "X-Drop",
+            "content-headers-1-header_value": "2",
+        }
+    )
+    admin_client.post(f"/apps/{client_id}/edit/", data)
+    data = _edit_data(admin_client, client_id)
+
+    admin_client.post(f"/apps/{client_id}/edit/", {**data, "content-headers-1-DELETE": "on"})
+
+    saved = app_install.get_installation(creds_of(admin_client), client_id).data
+    headers = saved["capabilities"]["webhooks"]["ms.MessagingEventNotification.ContentEvent"]["headers"]
+    assert headers == [{"header_name": "X-Keep", "header_value": "1"}]

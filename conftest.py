@@ -4,7 +4,9 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,18 +138,16 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
 class DaphneServer:
     url: str
     process: subprocess.Popen
+    log: str = ""
 
     @property
     def host(self) -> str:
         return self.url.split("://", 1)[1]
 
 
-@pytest.fixture(scope="session")
-def daphne_server(django_db_setup, django_db_blocker):
-    """The ASGI application under real daphne, on the test database and Redis.
-
-    Tests using it must be marked `django_db`, or the test database is not created.
-    """
+@contextmanager
+def running_daphne(**env_overrides):
+    """The ASGI application under a real daphne process, on the test database."""
     port = free_port()
     env = {
         **os.environ,
@@ -155,22 +155,30 @@ def daphne_server(django_db_setup, django_db_blocker):
         "CSDS_DOMAIN": f"127.0.0.1:{port}/sandbox/csds",
         "CSDS_DOMAIN_QA": f"127.0.0.1:{port}/sandbox/csds-qa",
         "LIVEPERSON_SCHEME": "http",
+        **env_overrides,
     }
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-    process = subprocess.Popen(
-        [*command, "connector_site.asgi:application"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with tempfile.NamedTemporaryFile(prefix="daphne-", suffix=".log", delete=False) as log:
+        process = subprocess.Popen(
+            [*command, "connector_site.asgi:application"], cwd=BASE_DIR, env=env, stdout=log, stderr=log
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(f"{url}/health")
-        yield DaphneServer(url=url, process=process)
+        yield DaphneServer(url=url, process=process, log=log.name)
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker):
+    """One daphne for the session, on the test database and Redis.
+
+    Tests using it must be marked `django_db`, or the test database is not created.
+    """
+    with running_daphne() as server:
+        yield server
 
 
 @pytest.fixture

@@ -14,10 +14,21 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from connector_site.routing import websocket_urlpatterns  # noqa: E402
+from webhooks import receiver  # noqa: E402
+
+WEBHOOK_PATH = "/notifications/event"
+
+
+async def http_application(scope, receive, send):
+    """The webhook path skips Django's middleware (see webhooks.receiver)."""
+    if scope["path"] == WEBHOOK_PATH:
+        return await receiver.application(scope, receive, send)
+    return await django_asgi_app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_application,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -3,7 +3,10 @@
 from django.urls import path
 
 from accounts.consumers import SessionConsumer
+from webhooks.consumers import AccountDeliveriesConsumer, ConversationEventsConsumer
 
 websocket_urlpatterns = [
     path("ws/session/", SessionConsumer.as_asgi()),
+    path("ws/events/", AccountDeliveriesConsumer.as_asgi()),
+    path("ws/conversations/<int:pk>/events/", ConversationEventsConsumer.as_asgi()),
 ]

@@ -21,7 +21,7 @@ if ENV_FILE.is_file():
 
 # An empty value (as every line of .env.example has) means "use the default".
 _OUR_PREFIXES = ("DJANGO_", "DATABASE_", "DB_", "REDIS_", "CHANNEL_", "SESSION_", "LOGIN_", "LOG_")
-_OUR_PREFIXES += ("LIVEPERSON_", "CSDS_", "SANDBOX_", "FIELD_", "PUBLIC_")
+_OUR_PREFIXES += ("LIVEPERSON_", "CSDS_", "SANDBOX_", "FIELD_", "PUBLIC_", "WEBHOOK_")
 for _name in [n for n, v in os.environ.items() if v == "" and n.startswith(_OUR_PREFIXES)]:
     del os.environ[_name]
 
@@ -125,6 +125,9 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="connector_site"),
+                # Messages carry whole batches, and a subscriber that still
+                # misses some catches up from the database (webhooks.consumers).
+                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
             },
         }
     }
@@ -179,6 +182,21 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # https://host[:port] where LivePerson reaches this deployment; webhooks of demo
 # apps go to <PUBLIC_BASE_URL>/notifications/event. Empty: the request's host.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
+
+# --- Webhook receiver -------------------------------------------------------
+
+# Larger bodies get 413; LivePerson notifications are a few KB.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# Deliveries committed per transaction, at most.
+WEBHOOK_BATCH_MAX = env.int("WEBHOOK_BATCH_MAX", default=500)
+# Beyond these, answer 503 at once (LivePerson retries) instead of acknowledging
+# after its 2.5 s limit: deliveries waiting, and seconds the oldest has waited.
+WEBHOOK_MAX_PENDING = env.int("WEBHOOK_MAX_PENDING", default=5000)
+WEBHOOK_MAX_WAIT_SECONDS = env.float("WEBHOOK_MAX_WAIT_SECONDS", default=1.0)
+WEBHOOK_SECRET_CACHE_SECONDS = env.float("WEBHOOK_SECRET_CACHE_SECONDS", default=60.0)
+WEBHOOK_UNKNOWN_APP_CACHE_SECONDS = env.float("WEBHOOK_UNKNOWN_APP_CACHE_SECONDS", default=5.0)
+# Seconds between a WebSocket subscriber's checks for events it may have missed.
+WEBHOOK_RESYNC_SECONDS = env.float("WEBHOOK_RESYNC_SECONDS", default=10.0)
 
 # --- Static files -----------------------------------------------------------
 

@@ -1,0 +1,131 @@
+"""Live webhook events over WebSockets, with nothing missed unnoticed.
+
+The channel layer may drop messages (a full channel, Redis down). Events are
+numbered 1, 2, 3... per conversation, so a subscriber here sends each event to
+the browser exactly once and in order: a gap in what the layer delivers, a
+reconnect (`?after=<seq>`), or the periodic check fetches the missing events
+from the database first.
+"""
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from webhooks import ingest, selectors_live
+
+logger = logging.getLogger(__name__)
+
+NOT_ALLOWED = 4403
+NOT_FOUND = 4404
+
+
+class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
+    """/ws/conversations/<pk>/events/?after=<seq>: one conversation's events."""
+
+    conversation = None
+    last_seq = 0
+    resync_task = None
+
+    # --- Socket handlers ---
+
+    async def connect(self):
+        user = self.scope["user"]
+        if user.is_anonymous:
+            return await self.close(code=NOT_ALLOWED)
+        pk = self.scope["url_route"]["kwargs"]["pk"]
+        self.conversation = await database_sync_to_async(selectors_live.conversation_for)(
+            pk=pk, account_id=user.lp_account_id
+        )
+        if self.conversation is None:
+            return await self.close(code=NOT_FOUND)
+        self.last_seq = _after(self.scope)
+        self.catch_up_lock = asyncio.Lock()
+        await self.channel_layer.group_add(self.conversation.group_name, self.channel_name)
+        await self.accept()
+        await self.catch_up()
+        self.resync_task = asyncio.get_running_loop().create_task(self._resync_periodically())
+
+    async def disconnect(self, code):
+        if self.resync_task:
+            self.resync_task.cancel()
+        if self.conversation is not None:
+            await self.channel_layer.group_discard(self.conversation.group_name, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "sync":
+            await self.catch_up()
+        else:
+            await self.send_json({"type": "error", "error": "unknown_type"})
+
+    # --- Group handlers ---
+
+    async def conversation_events(self, event):
+        events = sorted(event["events"], key=lambda e: e["seq"])
+        if events and events[0]["seq"] > self.last_seq + 1:
+            return await self.catch_up()  # a gap: the database has the missing ones
+        fresh = [e for e in events if e["seq"] > self.last_seq]
+        if fresh:
+            self.last_seq = fresh[-1]["seq"]
+            await self.send_json({"type": "events", "events": fresh})
+
+    # --- Catch-up ---
+
+    async def catch_up(self):
+        async with self.catch_up_lock:
+            while True:
+                events = await database_sync_to_async(selectors_live.events_after)(
+                    conversation=self.conversation, seq=self.last_seq
+                )
+                if not events:
+                    return
+                self.last_seq = events[-1]["seq"]
+                await self.send_json({"type": "events", "events": events})
+
+    async def _resync_periodically(self):
+        while True:
+            await asyncio.sleep(settings.WEBHOOK_RESYNC_SECONDS)
+            latest = await database_sync_to_async(selectors_live.last_seq)(conversation=self.conversation)
+            if latest > self.last_seq:
+                logger.info("subscriber of conversation %s missed events; catching up", self.conversation.pk)
+                await self.catch_up()
+
+
+class AccountDeliveriesConsumer(AsyncJsonWebsocketConsumer):
+    """/ws/events/: the account's accepted deliveries as they arrive."""
+
+    group = None
+
+    async def connect(self):
+        user = self.scope["user"]
+        if user.is_anonymous or not user.lp_account_id:
+            return await self.close(code=NOT_ALLOWED)
+        self.account_id = user.lp_account_id
+        self.group = ingest.account_group_name(self.account_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") != "sync":
+            return await self.send_json({"type": "error", "error": "unknown_type"})
+        after_id = content.get("after_id") if isinstance(content.get("after_id"), int) else 0
+        deliveries = await database_sync_to_async(selectors_live.deliveries_after)(
+            account_id=self.account_id, after_id=after_id
+        )
+        await self.send_json({"type": "deliveries", "deliveries": deliveries})
+
+    async def account_deliveries(self, event):
+        await self.send_json({"type": "deliveries", "deliveries": event["deliveries"]})
+
+
+def _after(scope) -> int:
+    from urllib.parse import parse_qs
+
+    values = parse_qs(scope.get("query_string", b"").decode()).get("after", ["0"])
+    return int(values[0]) if values[0].isdigit() else 0

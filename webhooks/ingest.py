@@ -1,0 +1,344 @@
+"""Durable, batched writes of webhook deliveries, then their broadcast.
+
+Every request waits only for the commit of the batch holding its delivery:
+requests that arrive while a batch commits form the next batch, so one
+transaction and a handful of queries carry many webhooks. Each process has one
+writer thread (one database connection) per event loop. After the commit, new
+events go to their conversation's group, and accepted deliveries to their
+account's group, in commit order. A failed broadcast loses nothing: events are
+numbered per conversation and subscribers catch up from the database.
+"""
+
+import asyncio
+import logging
+import time
+import weakref
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from webhooks.models import Conversation, Delivery, Event
+from webhooks.notifications import Change
+
+logger = logging.getLogger(__name__)
+
+BROADCAST_TIMEOUT_SECONDS = 2.0
+
+
+class OverloadedError(Exception):
+    """More is waiting to be written than can be acknowledged in time."""
+
+
+@dataclass
+class DeliveryRecord:
+    """What the receiver decided about one request, ready to be stored."""
+
+    status: int
+    accepted: bool
+    reason: str
+    account_id: str = ""
+    client_id: str = ""
+    method: str = "POST"
+    signature_algorithm: str = ""
+    signature_valid: bool | None = None
+    headers: dict = field(default_factory=dict)
+    body: str = ""
+    body_truncated: bool = False
+    notification_type: str = ""
+    changes: list[Change] = field(default_factory=list)
+    received_at: datetime = field(default_factory=timezone.now)
+
+
+@dataclass
+class Stored:
+    delivery: Delivery
+    events: list[Event]
+
+    @property
+    def duplicate(self) -> bool:
+        return self.delivery.reason == Delivery.Reason.DUPLICATE
+
+
+def account_group_name(account_id: str) -> str:
+    return f"account_{account_id}_deliveries"
+
+
+# --- The transaction --------------------------------------------------------------
+
+
+def store_batch(records: list[DeliveryRecord]) -> list[Stored]:
+    """Store deliveries and their new events in one transaction.
+
+    Conversation rows are locked (in a fixed order) while their events are
+    numbered, so concurrent writers in other processes neither reuse a number
+    nor store a redelivered change twice.
+    """
+    with transaction.atomic():
+        conversations = _lock_conversations(records)
+        known = _stored_dedupe_keys(conversations.values(), records)
+        deliveries, events = [], []
+        for record in records:
+            delivery = _delivery(record)
+            new = [_event(record, change, delivery, conversations, known) for change in record.changes]
+            new = [event for event in new if event is not None] if record.accepted else []
+            if record.accepted and record.changes and not new:
+                delivery.reason = Delivery.Reason.DUPLICATE
+            delivery.event_count = len(new)
+            deliveries.append(delivery)
+            events.append(new)
+        Delivery.objects.bulk_create(deliveries)
+        for delivery, new in zip(deliveries, events, strict=True):
+            for event in new:
+                event.delivery = delivery
+        Event.objects.bulk_create([event for new in events for event in new])
+        if conversations:
+            Conversation.objects.bulk_update(
+                list(conversations.values()), ["last_seq", "last_event_at", "client_id"]
+            )
+    return [Stored(delivery=d, events=e) for d, e in zip(deliveries, events, strict=True)]
+
+
+def _lock_conversations(records: list[DeliveryRecord]) -> dict[tuple[str, str], Conversation]:
+    keys = {
+        (record.account_id, change.conversation_id)
+        for record in records
+        if record.accepted
+        for change in record.changes
+        if change.conversation_id
+    }
+    if not keys:
+        return {}
+    now = timezone.now()
+    Conversation.objects.bulk_create(
+        [
+            Conversation(account_id=a, conversation_id=c, first_event_at=now, last_event_at=now)
+            for a, c in keys
+        ],
+        ignore_conflicts=True,
+    )
+    candidates = (
+        Conversation.objects.select_for_update()
+        .filter(account_id__in={a for a, _ in keys}, conversation_id__in={c for _, c in keys})
+        .order_by("pk")
+    )
+    return {
+        (c.account_id, c.conversation_id): c for c in candidates if (c.account_id, c.conversation_id) in keys
+    }
+
+
+def _stored_dedupe_keys(conversations, records) -> set[tuple[int, str]]:
+    keys = {change.dedupe_key for record in records for change in record.changes if change.dedupe_key}
+    if not keys:
+        return set()
+    return set(
+        Event.objects.filter(conversation__in=list(conversations), dedupe_key__in=keys).values_list(
+            "conversation_id", "dedupe_key"
+        )
+    )
+
+
+def _delivery(record: DeliveryRecord) -> Delivery:
+    return Delivery(
+        received_at=record.received_at,
+        account_id=record.account_id,
+        client_id=record.client_id,
+        method=record.method,
+        status=record.status,
+        accepted=record.accepted,
+        reason=record.reason,
+        signature_algorithm=record.signature_algorithm,
+        signature_valid=record.signature_valid,
+        headers=record.headers,
+        body=record.body,
+        body_truncated=record.body_truncated,
+        notification_type=record.notification_type,
+    )
+
+
+def _event(record, change: Change, delivery, conversations, known: set) -> Event | None:
+    conversation = conversations.get((record.account_id, change.conversation_id))
+    if conversation is not None and change.dedupe_key:
+        if (conversation.pk, change.dedupe_key) in known:
+            return None  # a redelivery: stored already
+        known.add((conversation.pk, change.dedupe_key))
+    seq = None
+    if conversation is not None:
+        conversation.last_seq += 1
+        conversation.last_event_at = record.received_at
+        conversation.client_id = record.client_id
+        seq = conversation.last_seq
+    return Event(
+        conversation=conversation,
+        seq=seq,
+        delivery=delivery,
+        account_id=record.account_id,
+        client_id=record.client_id,
+        notification_type=record.notification_type,
+        event_type=change.event_type[:64],
+        dialog_id=change.dialog_id[:128],
+        dedupe_key=change.dedupe_key,
+        payload=change.payload,
+        received_at=record.received_at,
+    )
+
+
+def _store_batch_in_writer_thread(records: list[DeliveryRecord]) -> list[Stored]:
+    try:
+        return store_batch(records)
+    finally:
+        # Back to the pool after every batch (cheap with a pool): the writer
+        # holds no connection while idle, and a broken one (PostgreSQL
+        # restarted) is not reused.
+        connection.close()
+
+
+# --- The writer -------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    record: DeliveryRecord
+    future: asyncio.Future
+    enqueued: float
+
+
+class IngestWriter:
+    """Batches the deliveries of one event loop into transactions."""
+
+    def __init__(self):
+        self._pending: deque[_Pending] = deque()
+        self._wakeup = asyncio.Event()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-writer")
+        self._task: asyncio.Task | None = None
+        self.publisher = Publisher()
+
+    async def store(self, record: DeliveryRecord) -> Stored:
+        """Returns once the delivery is committed; raises OverloadedError or DatabaseError."""
+        self._check_capacity()
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append(_Pending(record, future, time.monotonic()))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        self._wakeup.set()
+        return await future
+
+    def _check_capacity(self) -> None:
+        if len(self._pending) >= settings.WEBHOOK_MAX_PENDING:
+            raise OverloadedError("too many webhooks waiting")
+        if self._pending and time.monotonic() - self._pending[0].enqueued > settings.WEBHOOK_MAX_WAIT_SECONDS:
+            raise OverloadedError("the database is not keeping up")
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch = [
+                    self._pending.popleft()
+                    for _ in range(min(len(self._pending), settings.WEBHOOK_BATCH_MAX))
+                ]
+                try:
+                    stored = await loop.run_in_executor(
+                        self._executor, _store_batch_in_writer_thread, [p.record for p in batch]
+                    )
+                except DatabaseError as exc:
+                    logger.error("storing %d webhook deliveries failed: %r", len(batch), exc)
+                    for pending in batch:
+                        if not pending.future.done():
+                            pending.future.set_exception(exc)
+                    continue
+                for pending, result in zip(batch, stored, strict=True):
+                    if not pending.future.done():
+                        pending.future.set_result(result)
+                self.publisher.publish(stored)
+
+
+_writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, IngestWriter]" = weakref.WeakKeyDictionary()
+
+
+def get_writer() -> IngestWriter:
+    loop = asyncio.get_running_loop()
+    if loop not in _writers:
+        _writers[loop] = IngestWriter()
+    return _writers[loop]
+
+
+# --- The broadcast ----------------------------------------------------------------
+
+
+class Publisher:
+    """Sends committed events to the channel layer, one batch at a time, in order."""
+
+    def __init__(self):
+        self._queue: asyncio.Queue[list[Stored]] = asyncio.Queue(maxsize=10_000)
+        self._task: asyncio.Task | None = None
+
+    def publish(self, stored: list[Stored]) -> None:
+        if not any(s.events for s in stored):
+            return
+        if self._queue.full():
+            logger.warning("broadcast queue full: subscribers will catch up from the database")
+            return
+        self._queue.put_nowait(stored)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            stored = await self._queue.get()
+            try:
+                await asyncio.wait_for(_broadcast(layer, stored), BROADCAST_TIMEOUT_SECONDS)
+            except Exception as exc:  # noqa: BLE001 - whatever the layer raised, it is survivable
+                # Nothing is lost: the events are committed and numbered, and
+                # subscribers fetch what they missed from the database.
+                logger.warning("broadcast of %d deliveries failed: %r", len(stored), exc)
+
+
+async def _broadcast(layer, stored: list[Stored]) -> None:
+    by_conversation: dict[int, list[dict]] = {}
+    by_account: dict[str, list[dict]] = {}
+    for item in stored:
+        if not item.events:
+            continue
+        for event in item.events:
+            if event.conversation_id is not None:
+                by_conversation.setdefault(event.conversation_id, []).append(event.as_message())
+        by_account.setdefault(item.delivery.account_id, []).append(delivery_summary(item))
+    for conversation_pk, events in by_conversation.items():
+        await layer.group_send(
+            f"conversation_{conversation_pk}", {"type": "conversation.events", "events": events}
+        )
+    for account_id, deliveries in by_account.items():
+        await layer.group_send(
+            account_group_name(account_id), {"type": "account.deliveries", "deliveries": deliveries}
+        )
+
+
+def delivery_summary(stored: Stored) -> dict:
+    """What the events page shows of a delivery, live."""
+    delivery = stored.delivery
+    conversations = {}
+    for event in stored.events:
+        if event.conversation is not None:
+            conversations[event.conversation.pk] = event.conversation.conversation_id
+    return {
+        "id": delivery.pk,
+        "received_at": delivery.received_at.isoformat(),
+        "status": delivery.status,
+        "accepted": delivery.accepted,
+        "reason": delivery.reason,
+        "reason_label": Delivery.Reason(delivery.reason).label,
+        "client_id": delivery.client_id,
+        "notification_type": delivery.notification_type,
+        "event_count": delivery.event_count,
+        "conversations": [{"id": pk, "conversation_id": cid} for pk, cid in conversations.items()],
+        "event_types": sorted({event.event_type for event in stored.events}),
+    }

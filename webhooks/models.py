@@ -1,0 +1,144 @@
+"""Every request to /notifications/event (Delivery), the conversations seen in
+them, and each change of an accepted notification (Event), numbered per
+conversation so that subscribers can notice and fill any gap."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def for_account(self, account_id: str):
+        return self.filter(account_id=account_id)
+
+
+class Delivery(models.Model):
+    """One request that reached the webhook endpoint, accepted or rejected."""
+
+    class Reason(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        DUPLICATE = "duplicate", "Accepted: already stored (redelivery)"
+        METHOD_NOT_ALLOWED = "method_not_allowed", "Method not allowed"
+        TOO_LARGE = "too_large", "Body over the size limit"
+        MISSING_HEADERS = "missing_headers", "Missing X-Liveperson-* headers"
+        UNKNOWN_APP = "unknown_app", "Unknown app (client id and account not installed here)"
+        BAD_SIGNATURE = "bad_signature", "Wrong signature"
+        MALFORMED_JSON = "malformed_json", "Body is not JSON"
+        NOT_A_NOTIFICATION = "not_a_notification", "Body is not a notification"
+
+    received_at = models.DateTimeField(default=timezone.now)
+    account_id = models.CharField(max_length=64, blank=True)
+    client_id = models.CharField(max_length=128, blank=True)
+    method = models.CharField(max_length=16, default="POST")
+    status = models.PositiveSmallIntegerField()
+    accepted = models.BooleanField()
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    signature_algorithm = models.CharField(max_length=16, blank=True)
+    signature_valid = models.BooleanField(null=True)
+    headers = models.JSONField(default=dict)
+    body = models.TextField(blank=True)
+    body_truncated = models.BooleanField(default=False)
+    notification_type = models.CharField(max_length=64, blank=True)
+    event_count = models.PositiveSmallIntegerField(default=0)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account_id", "-received_at"]),
+            models.Index(fields=["account_id", "accepted", "-received_at"]),
+            models.Index(fields=["-received_at"]),
+        ]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self):
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.status} {self.reason}"
+
+
+class ConversationQuerySet(models.QuerySet):
+    def for_account(self, account_id: str):
+        return self.filter(account_id=account_id)
+
+
+class Conversation(models.Model):
+    """A LivePerson conversation seen in webhook notifications."""
+
+    account_id = models.CharField(max_length=64)
+    conversation_id = models.CharField(max_length=128)
+    client_id = models.CharField(max_length=128, blank=True, help_text="App of the latest event.")
+    first_event_at = models.DateTimeField(default=timezone.now)
+    last_event_at = models.DateTimeField(default=timezone.now)
+    # The seq of this conversation's newest event: events are numbered 1, 2, 3...
+    last_seq = models.BigIntegerField(default=0)
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_id", "conversation_id"], name="webhooks_conversation_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["account_id", "-last_event_at"])]
+
+    def __str__(self):
+        return self.conversation_id
+
+    @property
+    def group_name(self) -> str:
+        return f"conversation_{self.pk}"
+
+
+class EventQuerySet(models.QuerySet):
+    def for_account(self, account_id: str):
+        return self.filter(account_id=account_id)
+
+
+class Event(models.Model):
+    """One change of an accepted notification, in its conversation's order."""
+
+    conversation = models.ForeignKey(Conversation, null=True, on_delete=models.CASCADE, related_name="events")
+    seq = models.BigIntegerField(null=True, help_text="Position in the conversation: 1, 2, 3...")
+    delivery = models.ForeignKey(Delivery, null=True, on_delete=models.SET_NULL, related_name="events")
+    account_id = models.CharField(max_length=64)
+    client_id = models.CharField(max_length=128)
+    notification_type = models.CharField(max_length=64)
+    event_type = models.CharField(
+        max_length=64, help_text="ContentEvent, AcceptStatusEvent..., or UPSERT/DELETE"
+    )
+    dialog_id = models.CharField(max_length=128, blank=True)
+    # LivePerson's identity of the change, when it has one: redeliveries share it.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - NULL: no identity
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="webhooks_event_unique_seq"),
+            models.UniqueConstraint(
+                fields=["conversation", "dedupe_key"],
+                condition=Q(dedupe_key__isnull=False),
+                name="webhooks_event_unique_dedupe",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account_id", "-received_at"]),
+            models.Index(fields=["account_id", "event_type", "-received_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} #{self.seq}"
+
+    def as_message(self) -> dict:
+        """What a WebSocket subscriber receives for this event."""
+        return {
+            "id": self.pk,
+            "seq": self.seq,
+            "conversation": self.conversation_id,
+            "notification_type": self.notification_type,
+            "event_type": self.event_type,
+            "received_at": self.received_at.isoformat(),
+            "payload": self.payload,
+        }

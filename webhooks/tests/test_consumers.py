@@ -1,0 +1,175 @@
+"""The live-event sockets: ordered, gap-free, per account, with real Redis."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from accounts.models import User
+from connector_site.asgi import application
+from webhooks import ingest
+from webhooks.models import Conversation
+from webhooks.notifications import parse
+from webhooks.tests import payloads
+from webhooks.tests.conftest import post_signed
+from webhooks.tests.payloads import encode
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _socket(path: str, cookie: str | None):
+    headers = [(b"origin", b"http://localhost")]
+    if cookie:
+        headers.append((b"cookie", f"sessionid={cookie}".encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+def _store_silently(*changes) -> list[ingest.Stored]:
+    """Store events as the receiver does, without broadcasting them (a lost message)."""
+    notification_type, parsed = parse(encode(payloads.messaging(*changes)))
+    record = ingest.DeliveryRecord(
+        status=200,
+        accepted=True,
+        reason="accepted",
+        account_id=payloads.ACCOUNT,
+        client_id=payloads.CLIENT_ID,
+        notification_type=notification_type,
+        changes=parsed,
+    )
+    return ingest.store_batch([record])
+
+
+async def _conversation() -> Conversation:
+    return await Conversation.objects.aget()
+
+
+async def _seqs(communicator) -> list[int]:
+    return [event["seq"] for event in (await communicator.receive_json_from(timeout=5))["events"]]
+
+
+async def test_it_refuses_an_anonymous_socket(installation):
+    await post_signed(payloads.messaging(payloads.content(1)))
+    communicator = _socket(f"/ws/conversations/{(await _conversation()).pk}/events/", None)
+
+    connected, code = await communicator.connect()
+
+    assert (connected, code) == (False, 4403)
+
+
+async def test_it_refuses_a_conversation_of_another_account(installation, client):
+    await post_signed(payloads.messaging(payloads.content(1)))
+    other = await User.objects.acreate(username="le90000002:admin", lp_account_id="le90000002")
+    await sync_to_async(client.force_login)(other)
+    communicator = _socket(
+        f"/ws/conversations/{(await _conversation()).pk}/events/", client.cookies["sessionid"].value
+    )
+
+    connected, code = await communicator.connect()
+
+    assert (connected, code) == (False, 4404)
+
+
+async def test_it_sends_the_history_after_the_given_seq_then_live_events(installation, session_cookie):
+    for sequence in (1, 2, 3):
+        await post_signed(payloads.messaging(payloads.content(sequence)))
+    communicator = _socket(f"/ws/conversations/{(await _conversation()).pk}/events/?after=1", session_cookie)
+    assert (await communicator.connect())[0]
+
+    assert await _seqs(communicator) == [2, 3]
+    await post_signed(payloads.messaging(payloads.content(4)))
+    assert await _seqs(communicator) == [4]
+    await communicator.disconnect()
+
+
+async def test_it_fills_a_gap_left_by_a_lost_message_from_the_database(installation, session_cookie):
+    await post_signed(payloads.messaging(payloads.content(1)))
+    conversation = await _conversation()
+    communicator = _socket(f"/ws/conversations/{conversation.pk}/events/?after=1", session_cookie)
+    assert (await communicator.connect())[0]
+
+    await sync_to_async(_store_silently)(payloads.content(2), payloads.content(3))  # never broadcast
+    await post_signed(payloads.messaging(payloads.content(4)))
+
+    received = await _seqs(communicator)
+    assert received == [2, 3, 4]
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_it_drops_messages_it_has_already_sent(installation, session_cookie):
+    await post_signed(payloads.messaging(payloads.content(1)))
+    conversation = await _conversation()
+    communicator = _socket(f"/ws/conversations/{conversation.pk}/events/", session_cookie)
+    assert (await communicator.connect())[0]
+    first = await communicator.receive_json_from()
+
+    await get_channel_layer().group_send(
+        conversation.group_name, {"type": "conversation.events", "events": first["events"]}
+    )
+
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_it_notices_missed_events_even_when_nothing_else_arrives(
+    installation, session_cookie, settings
+):
+    settings.WEBHOOK_RESYNC_SECONDS = 0.2
+    await post_signed(payloads.messaging(payloads.content(1)))
+    communicator = _socket(f"/ws/conversations/{(await _conversation()).pk}/events/?after=1", session_cookie)
+    assert (await communicator.connect())[0]
+
+    await sync_to_async(_store_silently)(payloads.content(2))
+
+    assert await _seqs(communicator) == [2]
+    await communicator.disconnect()
+
+
+async def test_it_answers_a_sync_request(installation, session_cookie):
+    await post_signed(payloads.messaging(payloads.content(1)))
+    communicator = _socket(f"/ws/conversations/{(await _conversation()).pk}/events/?after=1", session_cookie)
+    assert (await communicator.connect())[0]
+    await sync_to_async(_store_silently)(payloads.content(2))
+
+    await communicator.send_json_to({"type": "sync"})
+
+    assert await _seqs(communicator) == [2]
+    await communicator.disconnect()
+
+
+async def test_the_account_stream_pushes_accepted_deliveries(installation, session_cookie):
+    communicator = _socket("/ws/events/", session_cookie)
+    assert (await communicator.connect())[0]
+
+    await post_signed(payloads.messaging(payloads.content(1)))
+    await post_signed(payloads.messaging(payloads.content(2)), secret="wrong")
+
+    message = await communicator.receive_json_from(timeout=5)
+    (delivery,) = message["deliveries"]
+    assert (delivery["status"], delivery["reason"], delivery["event_types"]) == (
+        200,
+        "accepted",
+        ["ContentEvent"],
+    )
+    assert delivery["conversations"][0]["conversation_id"] == payloads.CONVERSATION
+    assert await communicator.receive_nothing(timeout=0.3)  # the rejected one is never broadcast
+    await communicator.disconnect()
+
+
+async def test_the_account_stream_syncs_everything_newer_rejected_included(installation, session_cookie):
+    await post_signed(payloads.messaging(payloads.content(1)))
+    await post_signed(payloads.messaging(payloads.content(2)), secret="wrong")
+    communicator = _socket("/ws/events/", session_cookie)
+    assert (await communicator.connect())[0]
+
+    await communicator.send_json_to({"type": "sync", "after_id": 0})
+
+    deliveries = (await communicator.receive_json_from())["deliveries"]
+    assert [d["reason"] for d in deliveries] == ["accepted", "bad_signature"]
+    await communicator.disconnect()
+
+
+async def test_the_account_stream_refuses_anonymous_sockets():
+    connected, code = await _socket("/ws/events/", None).connect()
+
+    assert (connected, code) == (False, 4403)

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from webhooks import store_postgresql
 from webhooks.models import Conversation, Delivery, Event
 from webhooks.notifications import Change
 
@@ -79,29 +80,41 @@ def store_batch(records: list[DeliveryRecord]) -> list[Stored]:
     numbered, so concurrent writers in other processes neither reuse a number
     nor store a redelivered change twice.
     """
+    if connection.vendor == "postgresql":
+        return store_postgresql.store_batch(records)
+    return store_batch_orm(records)
+
+
+def store_batch_orm(records: list[DeliveryRecord]) -> list[Stored]:
+    """The same transaction through the ORM, for other databases (SQLite locally)."""
     with transaction.atomic():
         conversations = _lock_conversations(records)
         known = _stored_dedupe_keys(conversations.values(), records)
-        deliveries, events = [], []
-        for record in records:
-            delivery = _delivery(record)
-            new = [_event(record, change, delivery, conversations, known) for change in record.changes]
-            new = [event for event in new if event is not None] if record.accepted else []
-            if record.accepted and record.changes and not new:
-                delivery.reason = Delivery.Reason.DUPLICATE
-            delivery.event_count = len(new)
-            deliveries.append(delivery)
-            events.append(new)
+        decided = [decide_delivery(record, conversations, known) for record in records]
+        deliveries = [delivery for delivery, _ in decided]
         Delivery.objects.bulk_create(deliveries)
-        for delivery, new in zip(deliveries, events, strict=True):
+        for delivery, new in decided:
             for event in new:
                 event.delivery = delivery
-        Event.objects.bulk_create([event for new in events for event in new])
-        if conversations:
-            Conversation.objects.bulk_update(
-                list(conversations.values()), ["last_seq", "last_event_at", "client_id"]
-            )
-    return [Stored(delivery=d, events=e) for d, e in zip(deliveries, events, strict=True)]
+        Event.objects.bulk_create([event for _, new in decided for event in new])
+        changed = [c for c in conversations.values() if c.client_id]
+        if changed:
+            Conversation.objects.bulk_update(changed, ["last_seq", "last_event_at", "client_id"])
+    return [Stored(delivery=delivery, events=new) for delivery, new in decided]
+
+
+def decide_delivery(record: DeliveryRecord, conversations: dict, known: set) -> tuple[Delivery, list[Event]]:
+    """The delivery row and the new events of one record (redeliveries dropped),
+    numbering each event in its (locked) conversation."""
+    delivery = _delivery(record)
+    new = []
+    if record.accepted:
+        new = [_event(record, change, conversations, known) for change in record.changes]
+        new = [event for event in new if event is not None]
+        if record.changes and not new:
+            delivery.reason = Delivery.Reason.DUPLICATE
+    delivery.event_count = len(new)
+    return delivery, new
 
 
 def _lock_conversations(records: list[DeliveryRecord]) -> dict[tuple[str, str], Conversation]:
@@ -127,9 +140,12 @@ def _lock_conversations(records: list[DeliveryRecord]) -> dict[tuple[str, str], 
         .filter(account_id__in={a for a, _ in keys}, conversation_id__in={c for _, c in keys})
         .order_by("pk")
     )
-    return {
+    locked = {
         (c.account_id, c.conversation_id): c for c in candidates if (c.account_id, c.conversation_id) in keys
     }
+    for conversation in locked.values():
+        conversation.client_id = ""  # set again for those that get events
+    return locked
 
 
 def _stored_dedupe_keys(conversations, records) -> set[tuple[int, str]]:
@@ -161,7 +177,7 @@ def _delivery(record: DeliveryRecord) -> Delivery:
     )
 
 
-def _event(record, change: Change, delivery, conversations, known: set) -> Event | None:
+def _event(record, change: Change, conversations, known: set) -> Event | None:
     conversation = conversations.get((record.account_id, change.conversation_id))
     if conversation is not None and change.dedupe_key:
         if (conversation.pk, change.dedupe_key) in known:
@@ -176,7 +192,6 @@ def _event(record, change: Change, delivery, conversations, known: set) -> Event
     return Event(
         conversation=conversation,
         seq=seq,
-        delivery=delivery,
         account_id=record.account_id,
         client_id=record.client_id,
         notification_type=record.notification_type,
@@ -235,29 +250,35 @@ class IngestWriter:
             raise OverloadedError("the database is not keeping up")
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._pending:
-                batch = [
-                    self._pending.popleft()
-                    for _ in range(min(len(self._pending), settings.WEBHOOK_BATCH_MAX))
-                ]
-                try:
-                    stored = await loop.run_in_executor(
-                        self._executor, _store_batch_in_writer_thread, [p.record for p in batch]
-                    )
-                except DatabaseError as exc:
-                    logger.error("storing %d webhook deliveries failed: %r", len(batch), exc)
-                    for pending in batch:
-                        if not pending.future.done():
-                            pending.future.set_exception(exc)
-                    continue
-                for pending, result in zip(batch, stored, strict=True):
-                    if not pending.future.done():
-                        pending.future.set_result(result)
-                self.publisher.publish(stored)
+                count = min(len(self._pending), settings.WEBHOOK_BATCH_MAX)
+                batch = [self._pending.popleft() for _ in range(count)]
+                stored = await self._store(batch)
+                if stored:
+                    self.publisher.publish(stored)
+
+    async def _store(self, batch: list[_Pending]) -> list[Stored]:
+        """Commit a batch and settle its futures; on failure, retry each alone
+        so that one delivery the database refuses fails by itself."""
+        loop = asyncio.get_running_loop()
+        try:
+            stored = await loop.run_in_executor(
+                self._executor, _store_batch_in_writer_thread, [p.record for p in batch]
+            )
+        except DatabaseError as exc:
+            if len(batch) > 1:
+                return [s for p in batch for s in await self._store([p])]
+            logger.error("storing a webhook delivery failed: %r", exc)
+            if not batch[0].future.done():
+                batch[0].future.set_exception(exc)
+            return []
+        for pending, result in zip(batch, stored, strict=True):
+            if not pending.future.done():
+                pending.future.set_result(result)
+        return stored
 
 
 _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, IngestWriter]" = weakref.WeakKeyDictionary()

@@ -1,0 +1,103 @@
+"""The batch transaction, in both implementations: plain SQL for PostgreSQL and the ORM."""
+
+import pytest
+
+from webhooks import ingest, store_postgresql
+from webhooks.models import Conversation, Delivery, Event
+from webhooks.notifications import parse
+from webhooks.tests import payloads
+from webhooks.tests.payloads import encode
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+IMPLEMENTATIONS = pytest.mark.parametrize(
+    "store", [store_postgresql.store_batch, ingest.store_batch_orm], ids=["postgresql", "orm"]
+)
+
+
+def _record(*changes, conversation_change=None, accepted=True) -> ingest.DeliveryRecord:
+    notification = conversation_change or payloads.messaging(*changes)
+    notification_type, parsed = parse(encode(notification))
+    return ingest.DeliveryRecord(
+        status=200 if accepted else 401,
+        accepted=accepted,
+        reason="accepted" if accepted else "bad_signature",
+        account_id=payloads.ACCOUNT,
+        client_id=payloads.CLIENT_ID,
+        notification_type=notification_type,
+        changes=parsed,
+        headers={"x-liveperson-client-id": payloads.CLIENT_ID},
+        body="{}",
+    )
+
+
+@IMPLEMENTATIONS
+def test_it_numbers_events_per_conversation_across_batches(store):
+    other = "another-conversation"
+    store([_record(payloads.content(1)), _record(payloads.content(1, conversation=other))])
+    stored = store([_record(payloads.content(2), payloads.content(2, conversation=other))])
+
+    assert [(e.conversation.conversation_id, e.seq) for e in stored[0].events] == [
+        (payloads.CONVERSATION, 2),
+        (other, 2),
+    ]
+    assert dict(Conversation.objects.values_list("conversation_id", "last_seq")) == {
+        payloads.CONVERSATION: 2,
+        other: 2,
+    }
+    assert Event.objects.count() == 4
+
+
+@IMPLEMENTATIONS
+def test_it_stores_a_redelivery_once_even_within_one_batch(store):
+    stored = store([_record(payloads.content(1)), _record(payloads.content(1))])
+
+    assert [s.delivery.reason for s in stored] == ["accepted", "duplicate"]
+    assert [len(s.events) for s in stored] == [1, 0]
+    assert Delivery.objects.count() == 2
+    assert Event.objects.count() == 1
+
+
+@IMPLEMENTATIONS
+def test_rejected_deliveries_are_recorded_without_events(store):
+    stored = store([_record(payloads.content(1), accepted=False)])
+
+    assert stored[0].events == []
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.accepted, delivery.reason) == (401, False, "bad_signature")
+    assert not Conversation.objects.exists()
+
+
+@IMPLEMENTATIONS
+def test_it_returns_what_the_broadcast_needs(store):
+    (stored,) = store([_record(payloads.content(1))])
+
+    message = stored.events[0].as_message()
+    assert message["id"] == Event.objects.get().pk
+    assert message["seq"] == 1
+    assert message["conversation"] == Conversation.objects.get().pk
+    summary = ingest.delivery_summary(stored)
+    assert summary["id"] == Delivery.objects.get().pk
+    assert summary["conversations"] == [
+        {"id": Conversation.objects.get().pk, "conversation_id": payloads.CONVERSATION}
+    ]
+
+
+@IMPLEMENTATIONS
+def test_changes_without_a_conversation_are_kept_unnumbered(store):
+    change = payloads.content(1)
+    del change["conversationId"], change["dialogId"]
+
+    store([_record(change)])
+
+    event = Event.objects.get()
+    assert (event.conversation_id, event.seq) == (None, None)
+
+
+def test_nul_characters_are_stored_instead_of_failing_the_batch():
+    stored = store_postgresql.store_batch(
+        [_record(payloads.content(1, text="bad\x00byte")), _record(payloads.content(2))]
+    )
+
+    assert [len(s.events) for s in stored] == [1, 1]
+    assert Event.objects.get(seq=1).payload["event"]["message"] == "bad\ufffdbyte"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("health", health.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    path("", include("webhooks.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -1,0 +1,198 @@
+"""What the events and conversations pages read: one account's rows only.
+
+Every function takes the account id of the logged-in user; an empty account id
+(a local operator account) sees nothing, not the rows stored without one.
+"""
+
+import json
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from apps_admin.models import Installation
+from webhooks.forms import EVENT_TYPES, OTHER_EVENT_TYPE
+from webhooks.models import Conversation, Delivery, Event
+
+# The app select lists client ids seen in this many of the newest deliveries:
+# enough to find recent strangers without scanning the account's whole history.
+RECENT_DELIVERIES_FOR_APPS = 1000
+TIMELINE_LIMIT = 500
+
+
+def app_names(*, account_id: str) -> dict[str, str]:
+    """Client id to app name, for the apps this site knows on the account."""
+    if not account_id:
+        return {}
+    return dict(Installation.objects.for_account(account_id).values_list("client_id", "name"))
+
+
+def app_choices(*, account_id: str, names: dict[str, str]) -> list[tuple[str, str]]:
+    """The account's known apps, then any other client id seen recently."""
+    if not account_id:
+        return []
+    recent = (
+        Delivery.objects.for_account(account_id)
+        .order_by("-received_at")
+        .values_list("client_id", flat=True)[:RECENT_DELIVERIES_FOR_APPS]
+    )
+    strangers = sorted({client_id for client_id in recent if client_id and client_id not in names})
+    known = sorted(names.items(), key=lambda item: item[1].lower())
+    return [(client_id, f"{name} ({client_id})") for client_id, name in known] + [(c, c) for c in strangers]
+
+
+# --- Deliveries -----------------------------------------------------------------------
+
+
+def deliveries_for(*, account_id: str) -> QuerySet[Delivery]:
+    if not account_id:
+        return Delivery.objects.none()
+    return Delivery.objects.for_account(account_id)
+
+
+def delivery_list(*, account_id: str, filters: dict) -> QuerySet[Delivery]:
+    """Newest first, with what the table shows: no body, headers or payloads."""
+    deliveries = _delivery_filter(deliveries_for(account_id=account_id), filters)
+    events = Event.objects.select_related("conversation").only(
+        "delivery", "event_type", "conversation", "conversation__conversation_id"
+    )
+    return (
+        deliveries.defer("headers", "body")
+        .prefetch_related(Prefetch("events", queryset=events.order_by("pk")))
+        .order_by("-received_at", "-pk")
+    )
+
+
+def newest_delivery_id(*, account_id: str) -> int:
+    newest = (
+        deliveries_for(account_id=account_id).order_by("-received_at", "-pk").values_list("pk", flat=True)
+    )
+    return newest.first() or 0
+
+
+def _delivery_filter(deliveries: QuerySet[Delivery], filters: dict) -> QuerySet[Delivery]:
+    if filters.get("app"):
+        deliveries = deliveries.filter(client_id=filters["app"])
+    if filters.get("outcome") in ("accepted", "rejected"):
+        deliveries = deliveries.filter(accepted=filters["outcome"] == "accepted")
+    if filters.get("since"):
+        deliveries = deliveries.filter(received_at__gte=filters["since"])
+    if filters.get("until"):
+        deliveries = deliveries.filter(received_at__lt=end_of_minute(filters["until"]))
+    # Exists, not a join: a delivery with several matching events is one row.
+    events = Event.objects.filter(delivery=OuterRef("pk"))
+    if filters.get("conversation"):
+        deliveries = deliveries.filter(
+            Exists(events.filter(conversation__conversation_id=filters["conversation"]))
+        )
+    if filters.get("event_type") == OTHER_EVENT_TYPE:
+        deliveries = deliveries.filter(Exists(events.exclude(event_type__in=EVENT_TYPES)))
+    elif filters.get("event_type"):
+        deliveries = deliveries.filter(Exists(events.filter(event_type=filters["event_type"])))
+    return deliveries
+
+
+def end_of_minute(value: datetime) -> datetime:
+    """The "to" time picked in a datetime-local input includes its whole minute."""
+    if value.second or value.microsecond:
+        return value + timedelta(microseconds=1)
+    return value + timedelta(minutes=1)
+
+
+def delivery_rows(deliveries, *, names: dict[str, str]) -> list[Delivery]:
+    """Adds `app_name` and `conversations` (distinct, in event order) to each listed delivery."""
+    rows = list(deliveries)
+    for delivery in rows:
+        delivery.app_name = names.get(delivery.client_id, "")
+        seen = {}
+        for event in delivery.events.all():
+            if event.conversation is not None:
+                seen.setdefault(event.conversation.pk, event.conversation)
+        delivery.conversations = list(seen.values())
+    return rows
+
+
+def delivery_events(*, delivery: Delivery) -> QuerySet[Event]:
+    return delivery.events.select_related("conversation").defer("payload").order_by("pk")
+
+
+def header_rows(headers) -> list[tuple[str, str]]:
+    """The stored headers as (name, value) pairs, whether kept as an object or as pairs."""
+    if isinstance(headers, dict):
+        return [(str(name), str(value)) for name, value in headers.items()]
+    if isinstance(headers, list):
+        return [
+            (str(pair[0]), str(pair[1]))
+            for pair in headers
+            if isinstance(pair, list | tuple) and len(pair) == 2
+        ]
+    return []
+
+
+def body_pretty(body: str) -> tuple[str, bool]:
+    """The body indented when it is JSON, else as it came; and whether it was JSON."""
+    try:
+        return pretty_json(json.loads(body)), True
+    except ValueError:
+        return body, False
+
+
+def pretty_json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+# --- Conversations --------------------------------------------------------------------
+
+
+def conversations_for(*, account_id: str) -> QuerySet[Conversation]:
+    if not account_id:
+        return Conversation.objects.none()
+    return Conversation.objects.for_account(account_id)
+
+
+def conversation_list(*, account_id: str, filters: dict) -> QuerySet[Conversation]:
+    """Newest activity first."""
+    conversations = conversations_for(account_id=account_id)
+    if filters.get("app"):
+        conversations = conversations.filter(client_id=filters["app"])
+    if filters.get("conversation"):
+        conversations = conversations.filter(conversation_id__icontains=filters["conversation"])
+    return conversations.order_by("-last_event_at", "-pk")
+
+
+def conversation_timeline(
+    *, conversation: Conversation, before_seq: int | None = None, limit: int | None = None
+) -> list[Event]:
+    """The newest `limit` events (before `before_seq`), in seq order, each with
+    `summary` and `payload_pretty` for display."""
+    events = conversation.events.order_by("-seq")
+    if before_seq is not None:
+        events = events.filter(seq__lt=before_seq)
+    timeline = list(events[: limit or TIMELINE_LIMIT])[::-1]
+    for event in timeline:
+        event.summary = event_summary(event.event_type, event.payload)
+        event.payload_pretty = pretty_json(event.payload)
+    return timeline
+
+
+def event_summary(event_type: str, payload) -> str:
+    """One line about a change; static/webhooks/conversation.js says the same."""
+    if not isinstance(payload, dict):
+        return ""
+    event = payload.get("event") if isinstance(payload.get("event"), dict) else {}
+    if event_type == "ContentEvent":
+        if event.get("contentType") == "text/plain":
+            return event["message"] if isinstance(event.get("message"), str) else ""
+        return str(event.get("contentType") or "")
+    if event_type == "AcceptStatusEvent":
+        sequences = event.get("sequenceList") if isinstance(event.get("sequenceList"), list) else []
+        return f"{event.get('status', '')} [{', '.join(str(s) for s in sequences)}]".strip()
+    if event_type == "ChatStateEvent":
+        return str(event.get("chatState") or "")
+    if event_type == "UPSERT":
+        result = payload.get("result") if isinstance(payload.get("result"), dict) else {}
+        details = (
+            result.get("conversationDetails") if isinstance(result.get("conversationDetails"), dict) else {}
+        )
+        parts = [f"{key} {details[key]}" for key in ("state", "stage") if details.get(key)]
+        return " · ".join(parts)
+    return ""

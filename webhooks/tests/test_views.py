@@ -1,0 +1,559 @@
+"""The events and conversations pages, on rows made with the ORM (not the receiver)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from accounts.models import User
+from apps_admin.models import Installation
+from webhooks import selectors
+from webhooks.tests import factories
+from webhooks.tests.factories import ACCOUNT, CLIENT_ID, OTHER_ACCOUNT
+
+pytestmark = pytest.mark.django_db
+
+EVENTS = "/events/"
+CONVERSATIONS = "/conversations/"
+
+
+@pytest.fixture
+def user():
+    return User.objects.create(username=f"{ACCOUNT}:admin", lp_account_id=ACCOUNT, lp_login_name="admin")
+
+
+@pytest.fixture
+def logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def installed_app():
+    return Installation.objects.create(account_id=ACCOUNT, client_id=CLIENT_ID, name="Support bot")
+
+
+def _ids(response, key="rows"):
+    return [row.pk for row in response.context[key]]
+
+
+def _page_ids(response):
+    return [row.pk for row in response.context["page"].object_list]
+
+
+# --- Access ---
+
+
+@pytest.mark.parametrize("path", [EVENTS, f"{EVENTS}1/", CONVERSATIONS, f"{CONVERSATIONS}1/"])
+def test_every_page_requires_login(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_nav_links_to_events_and_conversations(logged_in):
+    html = logged_in.get("/events/").content.decode()
+
+    assert '<a href="/events/">Events</a>' in html
+    assert '<a href="/conversations/">Conversations</a>' in html
+
+
+def test_the_nav_has_no_events_link_for_anonymous_visitors(client):
+    html = client.get("/accounts/login/").content.decode()
+
+    assert 'href="/events/"' not in html
+
+
+# --- Delivery list ---
+
+
+def test_the_list_shows_the_accounts_deliveries_newest_first(logged_in):
+    old = factories.delivery(minutes_ago=10)
+    new = factories.delivery(minutes_ago=1)
+
+    response = logged_in.get(EVENTS)
+
+    assert _ids(response) == [new.pk, old.pk]
+
+
+def test_the_list_hides_other_accounts_deliveries(logged_in):
+    factories.delivery(account_id=OTHER_ACCOUNT)
+    factories.delivery(account_id="")
+
+    response = logged_in.get(EVENTS)
+
+    assert _ids(response) == []
+    assert b'data-testid="deliveries-empty"' in response.content
+
+
+def test_a_user_without_a_liveperson_account_sees_no_deliveries(client):
+    operator = User.objects.create(username="operator", lp_account_id="")
+    client.force_login(operator)
+    factories.delivery(account_id="")  # e.g. a request with no X-Liveperson-* headers
+
+    assert _ids(client.get(EVENTS)) == []
+
+
+def test_a_row_shows_time_status_outcome_app_type_count_and_conversations(logged_in, installed_app):
+    delivery = factories.delivery()
+    conv = factories.conversation("conv-row")
+    factories.event(conv, delivery)
+
+    html = logged_in.get(EVENTS).content.decode()
+
+    assert f'<tr data-id="{delivery.pk}">' in html
+    assert f'href="/events/{delivery.pk}/"' in html
+    assert "<td>200</td>" in html
+    assert '<span class="badge on">accepted</span>' in html
+    assert "<td>Support bot</td>" in html
+    assert "<td>ms.MessagingEventNotification</td>" in html
+    assert "<td>1</td>" in html
+    assert f'<a href="/conversations/{conv.pk}/"><code>conv-row</code></a>' in html
+
+
+def test_a_row_shows_the_client_id_of_an_unknown_app(logged_in):
+    factories.delivery(client_id="stranger-app")
+
+    html = logged_in.get(EVENTS).content.decode()
+
+    assert "<code>stranger-app</code>" in html
+
+
+def test_a_rejected_row_shows_the_reason_label(logged_in):
+    factories.delivery(accepted=False, reason="bad_signature", status=401)
+
+    html = logged_in.get(EVENTS).content.decode()
+
+    assert '<span class="badge rejected">Wrong signature</span>' in html
+
+
+def test_a_redelivery_shows_a_duplicate_badge(logged_in):
+    factories.delivery(reason="duplicate")
+
+    html = logged_in.get(EVENTS).content.decode()
+
+    assert ">duplicate</span>" in html
+
+
+def test_a_delivery_lists_each_conversation_once(logged_in):
+    delivery = factories.delivery()
+    conv = factories.conversation("conv-twice")
+    factories.event(conv, delivery)
+    factories.event(conv, delivery)
+
+    html = logged_in.get(EVENTS).content.decode()
+
+    assert html.count("<code>conv-twice</code>") == 1
+
+
+def test_the_list_filters_by_app(logged_in):
+    mine = factories.delivery(client_id="app-a")
+    factories.delivery(client_id="app-b")
+
+    assert _ids(logged_in.get(EVENTS, {"app": "app-a"})) == [mine.pk]
+
+
+def test_the_list_filters_by_conversation_without_repeating_rows(logged_in):
+    wanted = factories.delivery()
+    conv = factories.conversation("conv-wanted")
+    factories.event(conv, wanted)
+    factories.event(conv, wanted)
+    factories.event(factories.conversation("conv-other"), factories.delivery())
+
+    assert _ids(logged_in.get(EVENTS, {"conversation": "conv-wanted"})) == [wanted.pk]
+
+
+def test_the_conversation_filter_ignores_other_accounts_conversation_of_the_same_id(logged_in):
+    theirs = factories.delivery(account_id=OTHER_ACCOUNT)
+    factories.event(factories.conversation("conv-same", account_id=OTHER_ACCOUNT), theirs)
+
+    assert _ids(logged_in.get(EVENTS, {"conversation": "conv-same"})) == []
+
+
+def test_the_list_filters_by_event_type(logged_in):
+    conv = factories.conversation()
+    chat_state = factories.delivery()
+    factories.event(conv, chat_state, event_type="ChatStateEvent")
+    factories.event(conv, factories.delivery(), event_type="ContentEvent")
+
+    assert _ids(logged_in.get(EVENTS, {"event_type": "ChatStateEvent"})) == [chat_state.pk]
+
+
+def test_the_list_filters_by_other_event_types(logged_in):
+    conv = factories.conversation()
+    unknown = factories.delivery()
+    factories.event(conv, unknown, event_type="SomethingNewEvent")
+    factories.event(conv, factories.delivery(), event_type="ContentEvent")
+
+    assert _ids(logged_in.get(EVENTS, {"event_type": "other"})) == [unknown.pk]
+
+
+@pytest.mark.parametrize(("outcome", "accepted"), [("accepted", True), ("rejected", False)])
+def test_the_list_filters_by_outcome(logged_in, outcome, accepted):
+    good = factories.delivery(accepted=True)
+    bad = factories.delivery(accepted=False)
+
+    expected = good if accepted else bad
+    assert _ids(logged_in.get(EVENTS, {"outcome": outcome})) == [expected.pk]
+
+
+def test_the_list_filters_by_time_range(logged_in):
+    factories.delivery(received_at=datetime(2030, 1, 1, 9, 0, tzinfo=UTC))
+    middle = factories.delivery(received_at=datetime(2030, 1, 1, 10, 0, tzinfo=UTC))
+    factories.delivery(received_at=datetime(2030, 1, 1, 11, 0, tzinfo=UTC))
+
+    response = logged_in.get(EVENTS, {"since": "2030-01-01T09:30", "until": "2030-01-01T10:30"})
+
+    assert _ids(response) == [middle.pk]
+
+
+def test_the_until_time_includes_its_whole_minute(logged_in):
+    inside = factories.delivery(received_at=datetime(2030, 1, 1, 10, 30, 59, tzinfo=UTC))
+    factories.delivery(received_at=datetime(2030, 1, 1, 10, 31, 0, tzinfo=UTC))
+
+    assert _ids(logged_in.get(EVENTS, {"until": "2030-01-01T10:30"})) == [inside.pk]
+
+
+def test_an_invalid_filter_value_is_reported_and_not_applied(logged_in):
+    delivery = factories.delivery()
+
+    response = logged_in.get(EVENTS, {"since": "yesterday"})
+
+    assert _ids(response) == [delivery.pk]
+    assert b"Enter a valid date/time." in response.content
+
+
+def test_the_app_select_offers_known_apps_and_client_ids_seen(logged_in, installed_app):
+    factories.delivery(client_id="stranger-app")
+    factories.delivery(client_id="theirs", account_id=OTHER_ACCOUNT)
+
+    choices = dict(logged_in.get(EVENTS).context["form"].fields["app"].choices)
+
+    assert choices[CLIENT_ID] == f"Support bot ({CLIENT_ID})"
+    assert choices["stranger-app"] == "stranger-app"
+    assert "theirs" not in choices
+
+
+def test_the_list_paginates_by_50(logged_in):
+    deliveries = [factories.delivery(minutes_ago=n) for n in range(51)]
+
+    first = logged_in.get(EVENTS)
+    second = logged_in.get(EVENTS, {"page": 2})
+
+    assert len(first.context["rows"]) == 50
+    assert _ids(second) == [deliveries[-1].pk]
+    assert b"Page 1 of 2" in first.content
+
+
+def test_pagination_links_keep_the_filters(logged_in):
+    for n in range(51):
+        factories.delivery(minutes_ago=n)
+
+    html = logged_in.get(EVENTS, {"outcome": "accepted"}).content.decode()
+
+    assert 'href="?outcome=accepted&amp;page=2"' in html
+
+
+def test_page_one_without_filters_updates_live_from_the_newest_row(logged_in):
+    factories.delivery(minutes_ago=5)
+    newest = factories.delivery(minutes_ago=1)
+
+    html = logged_in.get(EVENTS).content.decode()
+
+    assert 'data-live="true"' in html
+    assert f'data-newest-id="{newest.pk}"' in html
+    assert 'data-socket-path="/ws/events/"' in html
+    assert "webhooks/deliveries.js" in html
+
+
+def test_a_filtered_page_counts_new_deliveries_from_the_accounts_newest(logged_in):
+    matching = factories.delivery(client_id="app-a", minutes_ago=5)
+    newest = factories.delivery(client_id="app-b", minutes_ago=1)
+
+    response = logged_in.get(EVENTS, {"app": "app-a"})
+
+    assert _ids(response) == [matching.pk]
+    assert 'data-live="false"' in response.content.decode()
+    assert f'data-newest-id="{newest.pk}"' in response.content.decode()
+
+
+def test_the_page_embeds_the_app_names_for_live_rows(logged_in, installed_app):
+    html = logged_in.get(EVENTS).content.decode()
+
+    assert f'<script id="app-names" type="application/json">{{"{CLIENT_ID}": "Support bot"}}</script>' in html
+
+
+def test_the_list_makes_a_bounded_number_of_queries(logged_in, installed_app, django_assert_max_num_queries):
+    for n in range(30):
+        delivery = factories.delivery(minutes_ago=n)
+        factories.event(factories.conversation(f"conv-{n}"), delivery)
+        factories.event(factories.conversation(f"conv-{n}-b"), delivery)
+
+    with django_assert_max_num_queries(8):
+        response = logged_in.get(EVENTS, {"page": 1})
+
+    assert len(response.context["rows"]) == 30
+
+
+def test_the_filtered_list_makes_a_bounded_number_of_queries(logged_in, django_assert_max_num_queries):
+    for n in range(30):
+        factories.event(factories.conversation(f"conv-{n}"), factories.delivery(minutes_ago=n))
+
+    with django_assert_max_num_queries(9):
+        logged_in.get(EVENTS, {"event_type": "ContentEvent", "outcome": "accepted", "app": CLIENT_ID})
+
+
+# --- Delivery detail ---
+
+
+def test_the_detail_shows_status_reason_and_masked_headers(logged_in):
+    delivery = factories.delivery(
+        accepted=False,
+        reason="unknown_app",
+        status=403,
+        headers={"x-liveperson-signature": "sha1=…masked", "content-type": "application/json"},
+    )
+
+    html = logged_in.get(f"{EVENTS}{delivery.pk}/").content.decode()
+
+    assert '<dd data-testid="delivery-status">403</dd>' in html
+    assert "Unknown app (client id and account not installed here)" in html
+    assert "<td><code>x-liveperson-signature</code></td><td><code>sha1=…masked</code></td>" in html
+
+
+def test_the_detail_pretty_prints_a_json_body(logged_in):
+    delivery = factories.delivery(body='{"kind":"notification","body":{"changes":[]}}')
+
+    response = logged_in.get(f"{EVENTS}{delivery.pk}/")
+
+    assert response.context["body"] == '{\n  "kind": "notification",\n  "body": {\n    "changes": []\n  }\n}'
+    assert "(JSON, indented)" in response.content.decode()
+
+
+def test_the_detail_shows_a_non_json_body_as_escaped_text(logged_in):
+    delivery = factories.delivery(accepted=False, reason="malformed_json", body="<script>alert(1)</script>{")
+
+    html = logged_in.get(f"{EVENTS}{delivery.pk}/").content.decode()
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;{" in html
+    assert "<script>alert(1)" not in html
+    assert "(not JSON, as received)" in html
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "valid", "shown"),
+    [("sha256", True, "valid"), ("sha1", False, "invalid"), ("", None, "not checked")],
+)
+def test_the_detail_shows_the_signature_check(logged_in, algorithm, valid, shown):
+    delivery = factories.delivery(signature_algorithm=algorithm, signature_valid=valid)
+
+    html = logged_in.get(f"{EVENTS}{delivery.pk}/").content.decode()
+
+    assert f'">{shown}</span>' in html
+    assert (algorithm or "no algorithm") in html
+
+
+def test_the_detail_lists_the_events_it_created(logged_in):
+    delivery = factories.delivery()
+    conv = factories.conversation("conv-detail")
+    factories.event(conv, delivery, event_type="ContentEvent")
+    factories.event(conv, delivery, event_type="AcceptStatusEvent")
+
+    html = logged_in.get(f"{EVENTS}{delivery.pk}/").content.decode()
+
+    assert "<td>1</td>\n          <td>ContentEvent</td>" in html
+    assert "<td>2</td>\n          <td>AcceptStatusEvent</td>" in html
+    assert html.count(f'href="/conversations/{conv.pk}/"') == 2
+
+
+def test_the_detail_of_another_accounts_delivery_is_not_found(logged_in):
+    theirs = factories.delivery(account_id=OTHER_ACCOUNT)
+
+    assert logged_in.get(f"{EVENTS}{theirs.pk}/").status_code == 404
+
+
+def test_a_user_without_a_liveperson_account_cannot_open_unowned_deliveries(client):
+    client.force_login(User.objects.create(username="operator"))
+    unowned = factories.delivery(account_id="")
+
+    assert client.get(f"{EVENTS}{unowned.pk}/").status_code == 404
+
+
+def test_the_detail_makes_a_bounded_number_of_queries(logged_in, django_assert_max_num_queries):
+    delivery = factories.delivery()
+    for n in range(10):
+        factories.event(factories.conversation(f"conv-{n}"), delivery)
+
+    with django_assert_max_num_queries(5):
+        logged_in.get(f"{EVENTS}{delivery.pk}/")
+
+
+# --- Conversation list ---
+
+
+def test_conversations_are_listed_by_newest_activity(logged_in):
+    older = factories.conversation("conv-old", last_event_at=datetime(2030, 1, 1, tzinfo=UTC))
+    newer = factories.conversation("conv-new", last_event_at=datetime(2030, 1, 2, tzinfo=UTC))
+
+    assert _page_ids(logged_in.get(CONVERSATIONS)) == [newer.pk, older.pk]
+
+
+def test_conversations_of_other_accounts_are_hidden(logged_in):
+    factories.conversation("conv-theirs", account_id=OTHER_ACCOUNT)
+
+    response = logged_in.get(CONVERSATIONS)
+
+    assert _page_ids(response) == []
+    assert b'data-testid="conversations-empty"' in response.content
+
+
+def test_a_conversation_row_shows_id_app_times_and_event_count(logged_in, installed_app):
+    conv = factories.conversation(
+        "conv-row",
+        first_event_at=datetime(2030, 1, 1, 9, 0, tzinfo=UTC),
+        last_event_at=datetime(2030, 1, 1, 10, 0, tzinfo=UTC),
+        last_seq=7,
+    )
+
+    html = logged_in.get(CONVERSATIONS).content.decode()
+
+    assert f'<a href="/conversations/{conv.pk}/"><code>conv-row</code></a>' in html
+    assert "<td>Support bot</td>" in html
+    assert "2030-01-01 09:00:00" in html
+    assert "2030-01-01 10:00:00" in html
+    assert "<td>7</td>" in html
+
+
+def test_conversations_filter_by_app(logged_in):
+    mine = factories.conversation("conv-a", client_id="app-a")
+    factories.conversation("conv-b", client_id="app-b")
+
+    assert _page_ids(logged_in.get(CONVERSATIONS, {"app": "app-a"})) == [mine.pk]
+
+
+def test_conversations_filter_by_id_text(logged_in):
+    wanted = factories.conversation("5491C2F1-aaaa")
+    factories.conversation("b8b8-bbbb")
+
+    assert _page_ids(logged_in.get(CONVERSATIONS, {"conversation": "5491c2"})) == [wanted.pk]
+
+
+def test_conversations_paginate_by_50(logged_in):
+    for n in range(51):
+        factories.conversation(f"conv-{n:02}")
+
+    second = logged_in.get(CONVERSATIONS, {"page": 2})
+
+    assert len(second.context["page"].object_list) == 1
+    assert b"Page 2 of 2" in second.content
+
+
+def test_the_conversation_list_makes_a_bounded_number_of_queries(logged_in, django_assert_max_num_queries):
+    for n in range(30):
+        factories.conversation(f"conv-{n}")
+
+    with django_assert_max_num_queries(7):
+        logged_in.get(CONVERSATIONS)
+
+
+# --- Conversation detail ---
+
+
+def test_the_timeline_lists_events_in_seq_order(logged_in):
+    conv = factories.conversation()
+    for text in ("one", "two", "three"):
+        factories.event(conv, payload=factories.content_payload(text))
+
+    response = logged_in.get(f"{CONVERSATIONS}{conv.pk}/")
+
+    assert [event.seq for event in response.context["events"]] == [1, 2, 3]
+    assert [event.summary for event in response.context["events"]] == ["one", "two", "three"]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "payload", "summary"),
+    [
+        (
+            "ContentEvent",
+            {"event": {"type": "ContentEvent", "contentType": "text/plain", "message": "Hi"}},
+            "Hi",
+        ),
+        ("AcceptStatusEvent", {"event": {"status": "READ", "sequenceList": [3, 4]}}, "READ [3, 4]"),
+        ("ChatStateEvent", {"event": {"chatState": "COMPOSING"}}, "COMPOSING"),
+        (
+            "UPSERT",
+            {"type": "UPSERT", "result": {"conversationDetails": {"state": "CLOSE", "stage": "OPEN"}}},
+            "state CLOSE · stage OPEN",
+        ),
+    ],
+)
+def test_the_timeline_summarises_each_event_type(logged_in, event_type, payload, summary):
+    conv = factories.conversation()
+    factories.event(conv, event_type=event_type, payload=payload)
+
+    html = logged_in.get(f"{CONVERSATIONS}{conv.pk}/").content.decode()
+
+    assert f"<span>{summary}</span>" in html
+
+
+def test_the_timeline_shows_each_payload_as_escaped_pretty_json(logged_in):
+    conv = factories.conversation()
+    factories.event(conv, payload=factories.content_payload("<b>bold</b>"))
+
+    html = logged_in.get(f"{CONVERSATIONS}{conv.pk}/").content.decode()
+
+    assert "<details><summary>Payload</summary>" in html
+    assert "  &quot;event&quot;: {\n    &quot;type&quot;: &quot;ContentEvent&quot;" in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "<b>bold</b>" not in html
+
+
+def test_the_timeline_updates_live_after_its_last_seq(logged_in):
+    conv = factories.conversation()
+    factories.event(conv)
+    factories.event(conv)
+
+    html = logged_in.get(f"{CONVERSATIONS}{conv.pk}/").content.decode()
+
+    assert 'data-live="true" data-last-seq="2"' in html
+    assert f'data-socket-path="/ws/conversations/{conv.pk}/events/"' in html
+    assert "webhooks/conversation.js" in html
+
+
+def test_a_long_timeline_shows_the_newest_events_and_links_to_earlier_ones(logged_in, monkeypatch):
+    monkeypatch.setattr(selectors, "TIMELINE_LIMIT", 2)
+    conv = factories.conversation()
+    for _ in range(5):
+        factories.event(conv)
+
+    response = logged_in.get(f"{CONVERSATIONS}{conv.pk}/")
+
+    assert [event.seq for event in response.context["events"]] == [4, 5]
+    assert 'href="?before=4"' in response.content.decode()
+
+
+def test_earlier_events_are_shown_without_live_updates(logged_in):
+    conv = factories.conversation()
+    for _ in range(5):
+        factories.event(conv)
+
+    response = logged_in.get(f"{CONVERSATIONS}{conv.pk}/", {"before": 3})
+
+    assert [event.seq for event in response.context["events"]] == [1, 2]
+    assert 'data-live="false"' in response.content.decode()
+    assert b"webhooks/conversation.js" not in response.content
+
+
+def test_the_conversation_of_another_account_is_not_found(logged_in):
+    theirs = factories.conversation("conv-theirs", account_id=OTHER_ACCOUNT)
+
+    assert logged_in.get(f"{CONVERSATIONS}{theirs.pk}/").status_code == 404
+
+
+def test_the_timeline_makes_a_bounded_number_of_queries(logged_in, django_assert_max_num_queries):
+    conv = factories.conversation()
+    for _ in range(20):
+        factories.event(conv, factories.delivery())
+
+    with django_assert_max_num_queries(5):
+        logged_in.get(f"{CONVERSATIONS}{conv.pk}/")

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from webhooks import views
+
+app_name = "webhooks"
+
+urlpatterns = [
+    path("events/", views.delivery_list, name="delivery-list"),
+    path("events/<int:pk>/", views.delivery_detail, name="delivery-detail"),
+    path("conversations/", views.conversation_list, name="conversation-list"),
+    path("conversations/<int:pk>/", views.conversation_detail, name="conversation-detail"),
+]

@@ -1,0 +1,97 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+
+from webhooks import selectors
+from webhooks.forms import ConversationFilterForm, DeliveryFilterForm
+
+PAGE_SIZE = 50
+
+
+def _filter_form(request, form_class, names: dict[str, str]):
+    account_id = request.user.lp_account_id
+    apps = selectors.app_choices(account_id=account_id, names=names)
+    return form_class(request.GET or None, apps=apps)
+
+
+# --- Deliveries -----------------------------------------------------------------------
+
+
+@login_required
+def delivery_list(request):
+    account_id = request.user.lp_account_id
+    names = selectors.app_names(account_id=account_id)
+    form = _filter_form(request, DeliveryFilterForm, names)
+    filters = form.filters()
+    deliveries = selectors.delivery_list(account_id=account_id, filters=filters)
+    page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.delivery_rows(page.object_list, names=names)
+    live = page.number == 1 and not filters
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "filtered": bool(filters),
+        # New deliveries are added in place only where they would appear on reload;
+        # elsewhere they are counted from the account's newest one, not this page's.
+        "live": live,
+        "newest_id": (
+            max((row.pk for row in rows), default=0)
+            if live
+            else selectors.newest_delivery_id(account_id=account_id)
+        ),
+        "app_names": names,
+    }
+    return render(request, "webhooks/delivery_list.html", context)
+
+
+@login_required
+def delivery_detail(request, pk):
+    deliveries = selectors.deliveries_for(account_id=request.user.lp_account_id)
+    delivery = get_object_or_404(deliveries, pk=pk)
+    body, body_is_json = selectors.body_pretty(delivery.body)
+    context = {
+        "delivery": delivery,
+        "app_name": selectors.app_names(account_id=delivery.account_id).get(delivery.client_id, ""),
+        "headers": selectors.header_rows(delivery.headers),
+        "body": body,
+        "body_is_json": body_is_json,
+        "events": selectors.delivery_events(delivery=delivery),
+    }
+    return render(request, "webhooks/delivery_detail.html", context)
+
+
+# --- Conversations --------------------------------------------------------------------
+
+
+@login_required
+def conversation_list(request):
+    account_id = request.user.lp_account_id
+    names = selectors.app_names(account_id=account_id)
+    form = _filter_form(request, ConversationFilterForm, names)
+    filters = form.filters()
+    conversations = selectors.conversation_list(account_id=account_id, filters=filters)
+    page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
+    for conversation in page.object_list:
+        conversation.app_name = names.get(conversation.client_id, "")
+    context = {"form": form, "page": page, "filtered": bool(filters)}
+    return render(request, "webhooks/conversation_list.html", context)
+
+
+@login_required
+def conversation_detail(request, pk):
+    conversations = selectors.conversations_for(account_id=request.user.lp_account_id)
+    conversation = get_object_or_404(conversations, pk=pk)
+    before = request.GET.get("before", "")
+    before_seq = int(before) if before.isdigit() else None
+    events = selectors.conversation_timeline(conversation=conversation, before_seq=before_seq)
+    context = {
+        "conversation": conversation,
+        "app_name": selectors.app_names(account_id=conversation.account_id).get(conversation.client_id, ""),
+        "events": events,
+        "earlier": events[0].seq if events and events[0].seq and events[0].seq > 1 else None,
+        # Only the newest part of the timeline grows live.
+        "live": before_seq is None,
+        "last_seq": events[-1].seq if events else 0,
+    }
+    return render(request, "webhooks/conversation_detail.html", context)

@@ -42,7 +42,7 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
         if self.conversation is None:
             return await self.close(code=NOT_FOUND)
         self.last_seq = _after(self.scope)
-        self.catch_up_lock = asyncio.Lock()
+        self.send_lock = asyncio.Lock()
         await self.channel_layer.group_add(self.conversation.group_name, self.channel_name)
         await self.accept()
         await self.catch_up()
@@ -64,25 +64,33 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def conversation_events(self, event):
         events = sorted(event["events"], key=lambda e: e["seq"])
-        if events and events[0]["seq"] > self.last_seq + 1:
-            return await self.catch_up()  # a gap: the database has the missing ones
-        fresh = [e for e in events if e["seq"] > self.last_seq]
-        if fresh:
-            self.last_seq = fresh[-1]["seq"]
-            await self.send_json({"type": "events", "events": fresh})
+        # One sender at a time: the periodic check may be catching up right now.
+        async with self.send_lock:
+            if events and events[0]["seq"] > self.last_seq + 1:
+                return await self._catch_up()  # a gap: the database has the missing ones
+            await self._send([e for e in events if e["seq"] > self.last_seq])
 
     # --- Catch-up ---
 
     async def catch_up(self):
-        async with self.catch_up_lock:
-            while True:
-                events = await database_sync_to_async(selectors_live.events_after)(
-                    conversation=self.conversation, seq=self.last_seq
-                )
-                if not events:
-                    return
-                self.last_seq = events[-1]["seq"]
-                await self.send_json({"type": "events", "events": events})
+        async with self.send_lock:
+            await self._catch_up()
+
+    async def _catch_up(self):
+        while True:
+            events = await database_sync_to_async(selectors_live.events_after)(
+                conversation=self.conversation, seq=self.last_seq
+            )
+            if not events:
+                return
+            await self._send(events)
+
+    async def _send(self, events: list[dict]):
+        """Send events that follow `last_seq`, and only those."""
+        events = [e for e in events if e["seq"] > self.last_seq]
+        if events:
+            self.last_seq = events[-1]["seq"]
+            await self.send_json({"type": "events", "events": events})
 
     async def _resync_periodically(self):
         while True:

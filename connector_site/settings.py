@@ -121,13 +121,16 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Redis Pub/Sub: a group send is one PUBLISH, and nothing queues in
+            # Redis. A subscriber that misses a message (not listening yet,
+            # Redis restarting) notices the gap in event numbers and catches up
+            # from the database (webhooks.consumers). The list-based layer
+            # costs several round trips per group send and silently drops
+            # messages past its channel capacity (shared/performance-anchors.md).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="connector_site"),
-                # Messages carry whole batches, and a subscriber that still
-                # misses some catches up from the database (webhooks.consumers).
-                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
             },
         }
     }

@@ -30,6 +30,7 @@ from webhooks.notifications import Change
 logger = logging.getLogger(__name__)
 
 BROADCAST_TIMEOUT_SECONDS = 2.0
+PUBLISH_QUEUE_MAX = 10_000
 
 
 class OverloadedError(Exception):
@@ -295,32 +296,42 @@ def get_writer() -> IngestWriter:
 
 
 class Publisher:
-    """Sends committed events to the channel layer, one batch at a time, in order."""
+    """Sends committed events to the channel layer, in commit order.
+
+    Batches that wait while a broadcast is under way are merged into the next
+    one (one message per conversation however many batches), and the
+    conversations of one broadcast are sent to concurrently.
+    """
 
     def __init__(self):
-        self._queue: asyncio.Queue[list[Stored]] = asyncio.Queue(maxsize=10_000)
+        self._queue: deque[list[Stored]] = deque()
+        self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
 
     def publish(self, stored: list[Stored]) -> None:
         if not any(s.events for s in stored):
             return
-        if self._queue.full():
+        if len(self._queue) >= PUBLISH_QUEUE_MAX:
             logger.warning("broadcast queue full: subscribers will catch up from the database")
             return
-        self._queue.put_nowait(stored)
+        self._queue.append(stored)
+        self._wakeup.set()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
         layer = get_channel_layer()
         while True:
-            stored = await self._queue.get()
-            try:
-                await asyncio.wait_for(_broadcast(layer, stored), BROADCAST_TIMEOUT_SECONDS)
-            except Exception as exc:  # noqa: BLE001 - whatever the layer raised, it is survivable
-                # Nothing is lost: the events are committed and numbered, and
-                # subscribers fetch what they missed from the database.
-                logger.warning("broadcast of %d deliveries failed: %r", len(stored), exc)
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue:
+                merged = [item for _ in range(len(self._queue)) for item in self._queue.popleft()]
+                try:
+                    await asyncio.wait_for(_broadcast(layer, merged), BROADCAST_TIMEOUT_SECONDS)
+                except Exception as exc:  # noqa: BLE001 - whatever the layer raised, it is survivable
+                    # Nothing is lost: the events are committed and numbered, and
+                    # subscribers fetch what they missed from the database.
+                    logger.warning("broadcast of %d deliveries failed: %r", len(merged), exc)
 
 
 async def _broadcast(layer, stored: list[Stored]) -> None:
@@ -333,14 +344,17 @@ async def _broadcast(layer, stored: list[Stored]) -> None:
             if event.conversation_id is not None:
                 by_conversation.setdefault(event.conversation_id, []).append(event.as_message())
         by_account.setdefault(item.delivery.account_id, []).append(delivery_summary(item))
-    for conversation_pk, events in by_conversation.items():
-        await layer.group_send(
-            f"conversation_{conversation_pk}", {"type": "conversation.events", "events": events}
+    sends = [
+        layer.group_send(f"conversation_{pk}", {"type": "conversation.events", "events": events})
+        for pk, events in by_conversation.items()
+    ]
+    sends += [
+        layer.group_send(
+            account_group_name(account), {"type": "account.deliveries", "deliveries": deliveries}
         )
-    for account_id, deliveries in by_account.items():
-        await layer.group_send(
-            account_group_name(account_id), {"type": "account.deliveries", "deliveries": deliveries}
-        )
+        for account, deliveries in by_account.items()
+    ]
+    await asyncio.gather(*sends)
 
 
 def delivery_summary(stored: Stored) -> dict:

@@ -113,7 +113,7 @@ def test_zero_config_local_run_uses_sqlite_and_the_in_memory_layer():
 
 
 def test_redis_url_selects_the_redis_channel_layer():
-    assert _settings(production_env())["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert _settings(production_env())["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
 
 
 def test_env_example_copied_as_is_means_every_default():

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import LoginAttempt, User
+from connector_site.admin import ReadOnlyAdminMixin
 
 
 @admin.register(User)
@@ -25,14 +26,8 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(LoginAttempt)
-class LoginAttemptAdmin(admin.ModelAdmin):
+class LoginAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "account_id", "login_name", "ip_address", "succeeded", "reason"]
     list_filter = ["succeeded", "reason"]
     search_fields = ["account_id", "login_name", "ip_address"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

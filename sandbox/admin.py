@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from connector_site.admin import ReadOnlyAdminMixin
 from sandbox.models import Account, Fault, Installation, RequestLog, User
 
 
@@ -31,12 +32,6 @@ class FaultAdmin(admin.ModelAdmin):
 
 
 @admin.register(RequestLog)
-class RequestLogAdmin(admin.ModelAdmin):
+class RequestLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "service", "method", "path", "status"]
     list_filter = ["service", "status"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from connector_site.admin import ReadOnlyAdminMixin
 from webhooks import selectors
 from webhooks.forms import EVENT_TYPES, OTHER_EVENT_TYPE
 from webhooks.models import Conversation, Delivery, Event
@@ -71,18 +72,12 @@ class EventTypeFilter(_ChoicesFilter):
         return super().queryset(request, queryset)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Webhook records are evidence: nobody adds, changes or deletes them here."""
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     search_help_text = "Exact value of one of the searched fields."
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

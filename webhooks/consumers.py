@@ -66,9 +66,12 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
         events = sorted(event["events"], key=lambda e: e["seq"])
         # One sender at a time: the periodic check may be catching up right now.
         async with self.send_lock:
-            if events and events[0]["seq"] > self.last_seq + 1:
-                return await self._catch_up()  # a gap: the database has the missing ones
-            await self._send([e for e in events if e["seq"] > self.last_seq])
+            fresh = [e for e in events if e["seq"] > self.last_seq]
+            if not _follows(fresh, self.last_seq):
+                # A gap, before or inside this message (another process may have
+                # committed the missing ones): the database has them all.
+                return await self._catch_up()
+            await self._send(fresh)
 
     # --- Catch-up ---
 
@@ -130,6 +133,11 @@ class AccountDeliveriesConsumer(AsyncJsonWebsocketConsumer):
 
     async def account_deliveries(self, event):
         await self.send_json({"type": "deliveries", "deliveries": event["deliveries"]})
+
+
+def _follows(events: list[dict], last_seq: int) -> bool:
+    """Whether `events` continue exactly from `last_seq`: last_seq+1, +2..."""
+    return all(event["seq"] == last_seq + 1 + index for index, event in enumerate(events))
 
 
 def _after(scope) -> int:

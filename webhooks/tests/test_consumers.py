@@ -96,6 +96,26 @@ async def test_it_fills_a_gap_left_by_a_lost_message_from_the_database(installat
     await communicator.disconnect()
 
 
+async def test_it_fills_a_gap_inside_one_message(installation, session_cookie):
+    # Two processes: one broadcasts seqs 2 and 4 together, the other's 3 is late.
+    await post_signed(payloads.messaging(payloads.content(1)))
+    conversation = await _conversation()
+    communicator = _socket(f"/ws/conversations/{conversation.pk}/events/?after=1", session_cookie)
+    assert (await communicator.connect())[0]
+    stored = await sync_to_async(_store_silently)(
+        payloads.content(2), payloads.content(3), payloads.content(4)
+    )
+    two, _, four = (event.as_message() for event in stored[0].events)
+
+    await get_channel_layer().group_send(
+        conversation.group_name, {"type": "conversation.events", "events": [two, four]}
+    )
+
+    assert await _seqs(communicator) == [2, 3, 4]
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
 async def test_it_drops_messages_it_has_already_sent(installation, session_cookie):
     await post_signed(payloads.messaging(payloads.content(1)))
     conversation = await _conversation()

@@ -205,13 +205,19 @@ def _event(record, change: Change, conversations, known: set) -> Event | None:
 
 
 def _store_batch_in_writer_thread(records: list[DeliveryRecord]) -> list[Stored]:
+    # The writer thread keeps its connection between batches: returning it to
+    # the pool each time cost a checkout and a health-check round trip per
+    # batch (py-spy, bin/bench). A broken one (PostgreSQL restarted) is dropped,
+    # and the next batch connects again.
     try:
         return store_batch(records)
-    finally:
-        # Back to the pool after every batch (cheap with a pool): the writer
-        # holds no connection while idle, and a broken one (PostgreSQL
-        # restarted) is not reused.
+    except DatabaseError:
         connection.close()
+        raise
+
+
+def _close_connection() -> None:
+    connection.close()  # resolved in the calling thread: this thread's connection
 
 
 # --- The writer -------------------------------------------------------------------
@@ -281,8 +287,19 @@ class IngestWriter:
                 pending.future.set_result(result)
         return stored
 
+    def close(self) -> None:
+        """Return the writer thread's connection and stop the thread (tests, shutdown)."""
+        self._executor.submit(_close_connection).result()
+        self._executor.shutdown()
+
 
 _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, IngestWriter]" = weakref.WeakKeyDictionary()
+
+
+def close_writers() -> None:
+    for writer in list(_writers.values()):
+        writer.close()
+    _writers.clear()
 
 
 def get_writer() -> IngestWriter:

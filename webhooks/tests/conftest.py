@@ -3,7 +3,7 @@ from channels.testing import HttpCommunicator
 
 from apps_admin.models import Installation
 from connector_site.asgi import application
-from webhooks import secrets
+from webhooks import ingest, secrets
 from webhooks.tests.payloads import ACCOUNT, CLIENT_ID, SECRET, encode, headers_for
 
 WEBHOOK_PATH = "/notifications/event"
@@ -14,6 +14,13 @@ def _no_cached_secrets():
     secrets.clear_cache()
     yield
     secrets.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _close_writers():
+    """Each test's event loop gets its own writer thread and connection: return them."""
+    yield
+    ingest.close_writers()
 
 
 @pytest.fixture

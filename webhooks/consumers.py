@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from webhooks import ingest, selectors_live
+from webhooks import ingest, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
         if user.is_anonymous:
             return await self.close(code=NOT_ALLOWED)
         pk = self.scope["url_route"]["kwargs"]["pk"]
-        self.conversation = await database_sync_to_async(selectors_live.conversation_for)(
+        self.conversation = await database_sync_to_async(selectors.conversation_for)(
             pk=pk, account_id=user.lp_account_id
         )
         if self.conversation is None:
@@ -81,7 +81,7 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def _catch_up(self):
         while True:
-            events = await database_sync_to_async(selectors_live.events_after)(
+            events = await database_sync_to_async(selectors.events_after)(
                 conversation=self.conversation, seq=self.last_seq
             )
             if not events:
@@ -98,7 +98,7 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
     async def _resync_periodically(self):
         while True:
             await asyncio.sleep(settings.WEBHOOK_RESYNC_SECONDS)
-            latest = await database_sync_to_async(selectors_live.last_seq)(conversation=self.conversation)
+            latest = await database_sync_to_async(selectors.last_seq)(conversation=self.conversation)
             if latest > self.last_seq:
                 logger.info("subscriber of conversation %s missed events; catching up", self.conversation.pk)
                 await self.catch_up()
@@ -126,7 +126,7 @@ class AccountDeliveriesConsumer(AsyncJsonWebsocketConsumer):
         if content.get("type") != "sync":
             return await self.send_json({"type": "error", "error": "unknown_type"})
         after_id = content.get("after_id") if isinstance(content.get("after_id"), int) else 0
-        deliveries = await database_sync_to_async(selectors_live.deliveries_after)(
+        deliveries = await database_sync_to_async(selectors.deliveries_after)(
             account_id=self.account_id, after_id=after_id
         )
         await self.send_json({"type": "deliveries", "deliveries": deliveries})

@@ -101,7 +101,7 @@ def store_batch(records) -> list:
     finally:
         for cursor in cursors:
             cursor.close()
-    return [Stored(delivery=d, events=[e for e in events if e.delivery_id == d.pk]) for d in deliveries]
+    return [Stored(delivery=d, events=new) for d, (_, new) in zip(deliveries, decided, strict=True)]
 
 
 def _conversation_keys(cursor, records) -> list[tuple[str, str]]:

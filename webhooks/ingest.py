@@ -62,10 +62,6 @@ class Stored:
     delivery: Delivery
     events: list[Event]
 
-    @property
-    def duplicate(self) -> bool:
-        return self.delivery.reason == Delivery.Reason.DUPLICATE
-
 
 def account_group_name(account_id: str) -> str:
     return f"account_{account_id}_deliveries"
@@ -344,7 +340,10 @@ class Publisher:
             while self._queue:
                 merged = [item for _ in range(len(self._queue)) for item in self._queue.popleft()]
                 try:
-                    await asyncio.wait_for(_broadcast(layer, merged), BROADCAST_TIMEOUT_SECONDS)
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can
+                    # swallow a cancellation, and this loop would never end.
+                    async with asyncio.timeout(BROADCAST_TIMEOUT_SECONDS):
+                        await _broadcast(layer, merged)
                 except Exception as exc:  # noqa: BLE001 - whatever the layer raised, it is survivable
                     # Nothing is lost: the events are committed and numbered, and
                     # subscribers fetch what they missed from the database.

@@ -44,11 +44,18 @@ def drop(url: str) -> None:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
+def migrate(env: dict) -> None:
+    manage(env, "migrate", "--noinput", "-v", "0")
+
+
+def manage(env: dict, *arguments: str) -> None:
+    """`manage.py <arguments>` with the benchmark's environment."""
+    subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, env=env, check=True)
+
+
 def migrate_and_seed(env: dict) -> dict:
     """`manage.py migrate`, then bench.seed: the installation and a logged-in session."""
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
+    migrate(env)
     seeded = subprocess.run(
         [sys.executable, "-m", "bench.seed"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
@@ -78,3 +85,38 @@ def stored_events(url: str, conversation_pks: list[int], after_seq: int) -> int:
             "SELECT count(*) FROM webhooks_event WHERE conversation_id = ANY(%s) AND seq > %s",
             (conversation_pks, after_seq),
         ).fetchone()[0]
+
+
+def sandbox_timings(url: str, since) -> dict:
+    """Seconds spent on the sandbox's side (LivePerson's) for what was created since `since`,
+    from its own rows: each notification from queued to its first POST, the echoes' alone
+    (the agent's "You said: ..." messages), every POST's duration, and each agent reply from
+    due (the consumer's message stored) to done (the echo published)."""
+    queued_to_post = (
+        "SELECT EXTRACT(EPOCH FROM min(a.started_at) - n.created_at), n.body LIKE %s"
+        " FROM sandbox_notification n JOIN sandbox_deliveryattempt a ON a.notification_id = n.id"
+        " WHERE n.created_at >= %s GROUP BY n.id"
+    )
+    with psycopg.connect(_conninfo(url)) as connection:
+        waits = connection.execute(queued_to_post, ('%"message":"You said: %', since)).fetchall()
+        posts = connection.execute(
+            "SELECT duration_ms / 1000.0, succeeded FROM sandbox_deliveryattempt WHERE started_at >= %s",
+            (since,),
+        ).fetchall()
+        replies = connection.execute(
+            "SELECT EXTRACT(EPOCH FROM done_at - due_at) FROM sandbox_agenttask"
+            " WHERE kind = 'reply' AND due_at >= %s AND done_at IS NOT NULL",
+            (since,),
+        ).fetchall()
+    return {
+        "notification_wait": [float(wait) for wait, _ in waits],
+        "echo_notification_wait": [float(wait) for wait, echo in waits if echo],
+        "webhook_post": [float(seconds) for seconds, _ in posts],
+        "webhook_post_failures": sum(1 for _, succeeded in posts if not succeeded),
+        "agent_reply": [float(lag) for (lag,) in replies],
+    }
+
+
+def connect(url: str) -> psycopg.Connection:
+    """A plain psycopg connection to the database of `url` (postgres:// accepted)."""
+    return psycopg.connect(_conninfo(url))

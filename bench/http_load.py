@@ -14,6 +14,7 @@ Two modes:
 
 import asyncio
 import itertools
+import ssl
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -53,6 +54,11 @@ class WebhookFactory:
 
     def build(self, port: int, text: str | None = None) -> tuple[bytes, int]:
         """The whole HTTP request, and the index of its conversation."""
+        webhook = self.webhook(text)
+        return webhook.request(port), webhook.index
+
+    def webhook(self, text: str | None = None) -> "Webhook":
+        """The next notification, signed: sent as it is again when retried."""
         index = next(self._turn)
         sequence = self._sequences[index]
         self._sequences[index] += 1
@@ -63,27 +69,52 @@ class WebhookFactory:
         headers = payloads.headers_for(
             body, account=self.app.account_id, client_id=self.app.client_id, secret=self.app.secret
         )
-        head = [f"POST {WEBHOOK_PATH} HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
-        head += [f"{name}: {value}" for name, value in headers.items()]
-        return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body, index
+        return Webhook(index=index, sequence=sequence, body=body, headers=headers)
+
+
+@dataclass
+class Webhook:
+    """One signed notification: conversation index, its `sequence`, body and headers."""
+
+    index: int
+    sequence: int
+    body: bytes
+    headers: dict
+
+    def request(self, port: int) -> bytes:
+        """The whole HTTP request to 127.0.0.1:port."""
+        head = [
+            f"POST {WEBHOOK_PATH} HTTP/1.1",
+            f"Host: 127.0.0.1:{port}",
+            f"Content-Length: {len(self.body)}",
+        ]
+        head += [f"{name}: {value}" for name, value in self.headers.items()]
+        return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + self.body
 
 
 # --- One keep-alive connection ---------------------------------------------------------
 
 
 class Connection:
-    """One HTTP/1.1 keep-alive connection; one request at a time."""
+    """One HTTP/1.1 keep-alive connection; one request at a time (over TLS with `tls`: to nginx)."""
 
-    def __init__(self, port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(
+        self,
+        port: int,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        tls: ssl.SSLContext | None = None,
+    ):
         self.port = port
         self.reader = reader
         self.writer = writer
+        self.tls = tls
         self.usable = True
 
     @classmethod
-    async def open(cls, port: int) -> "Connection":
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        return cls(port, reader, writer)
+    async def open(cls, port: int, tls: ssl.SSLContext | None = None) -> "Connection":
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=tls)
+        return cls(port, reader, writer, tls)
 
     async def exchange(self, request: bytes) -> int:
         """Send one request, read its whole response; the status code."""
@@ -122,9 +153,9 @@ def _header(head: bytes, name: bytes) -> bytes | None:
     return head[start : head.index(b"\r\n", start)].strip()
 
 
-async def _exchange_or_error(connection: Connection, request: bytes) -> int:
+async def _exchange_or_error(connection: Connection, request: bytes, timeout: float = REQUEST_TIMEOUT) -> int:
     try:
-        return await asyncio.wait_for(connection.exchange(request), REQUEST_TIMEOUT)
+        return await asyncio.wait_for(connection.exchange(request), timeout)
     except (OSError, EOFError, ValueError, TimeoutError, asyncio.IncompleteReadError):
         connection.close()
         return ERROR
@@ -133,9 +164,10 @@ async def _exchange_or_error(connection: Connection, request: bytes) -> int:
 class Pool:
     """Idle connections to one port; opens more when all are busy (up to `limit`)."""
 
-    def __init__(self, port: int, limit: int):
+    def __init__(self, port: int, limit: int, tls: ssl.SSLContext | None = None):
         self.port = port
         self.limit = limit
+        self.tls = tls
         self.opened = 0
         self.most_open = 0
         self._idle: list[Connection] = []
@@ -154,7 +186,7 @@ class Pool:
                 self.opened += 1
                 self.most_open = max(self.most_open, self.opened)
                 try:
-                    return await Connection.open(self.port)
+                    return await Connection.open(self.port, self.tls)
                 except BaseException:
                     self.opened -= 1
                     self._wake_one()
@@ -209,10 +241,15 @@ class LoadResult:
 
 
 async def open_loop(
-    factory: WebhookFactory, ports: list[int], rate: float, duration: float, max_connections: int = 512
+    factory: WebhookFactory,
+    ports: list[int],
+    rate: float,
+    duration: float,
+    max_connections: int = 512,
+    tls: ssl.SSLContext | None = None,
 ) -> LoadResult:
     """`rate` requests/s for `duration` s, on schedule, spread round-robin over `ports`."""
-    pools = [Pool(port, max(1, max_connections // len(ports))) for port in ports]
+    pools = [Pool(port, max(1, max_connections // len(ports)), tls) for port in ports]
     for pool in pools:
         await pool.prewarm(4)
     result = LoadResult()
@@ -253,10 +290,14 @@ async def _scheduled_request(pool: Pool, factory: WebhookFactory, scheduled: flo
 
 
 async def closed_loop(
-    factory: WebhookFactory, ports: list[int], concurrency: int, duration: float
+    factory: WebhookFactory,
+    ports: list[int],
+    concurrency: int,
+    duration: float,
+    tls: ssl.SSLContext | None = None,
 ) -> LoadResult:
     """`concurrency` connections, each sending as soon as its last request is answered."""
-    connections = [await Connection.open(ports[i % len(ports)]) for i in range(concurrency)]
+    connections = [await Connection.open(ports[i % len(ports)], tls) for i in range(concurrency)]
     result = LoadResult(connections=concurrency)
     cpu_start = time.process_time()
     start = time.perf_counter()
@@ -271,7 +312,7 @@ async def _keep_sending(connection: Connection, factory: WebhookFactory, deadlin
     """Requests started before the deadline all finish: their events must arrive too."""
     while time.perf_counter() < deadline:
         if not connection.usable:
-            connection = await Connection.open(connection.port)
+            connection = await Connection.open(connection.port, connection.tls)
         request, index = factory.build(connection.port)
         sent = time.perf_counter()
         status = await _exchange_or_error(connection, request)

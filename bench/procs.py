@@ -9,12 +9,13 @@ noisy runs even when throughput is not.
 import http.client
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,9 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # daphne's access log: 127.0.0.1:60956 - - [24/Nov/2026:23:53:43] "POST /notifications/event" 200 35
 ACCESS_LOG = re.compile(r'^\S+ - \S+ \[[^\]]+\] "')
 CLIENT_BACKEND = re.compile(r"\d+\.\d+\.\d+\.\d+\(\d+\)|\[local\]|::1\(\d+\)")
+# Open files a daphne or a subscriber process may need: thousands of WebSockets each, plus
+# database and Redis connections, far above the usual soft limit of 1,024.
+WANTED_OPEN_FILES = 65536
 
 
 # --- daphne ------------------------------------------------------------------
@@ -56,18 +60,31 @@ def free_port() -> int:
 
 
 def start_daphne(
-    application: str, env: dict, log_dir: Path, extra_args: list[str], ready_path: str
+    application: str,
+    env: dict,
+    log_dir: Path,
+    extra_args: list[str],
+    ready_path: str,
+    port: int | None = None,
 ) -> Server:
     """Start `python -m daphne ... application` and wait until `ready_path` answers.
 
     The command is the one the README deploys with (default verbosity,
-    so the access log is on), plus `extra_args` for experiments.
+    so the access log is on), plus `extra_args` for experiments. `port`: when
+    the environment must name it beforehand (the sandbox's CSDS points at it).
     """
-    port = free_port()
+    port = port or free_port()
     log_path = log_dir / f"daphne-{port}.log"
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *extra_args, application]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=raise_open_files_limit,  # noqa: PLW1509 - the child is single-threaded until exec
+        )
     server = Server(port=port, process=process, log_path=log_path)
     try:
         _wait_until_answering(server, ready_path)
@@ -100,6 +117,38 @@ def stop_server(server: Server) -> None:
     stop_process(server.process)
 
 
+def raise_open_files_limit() -> int:
+    """Lift RLIMIT_NOFILE to WANTED_OPEN_FILES (limits pass through fork and exec); the new soft limit.
+
+    Like `ulimit -n` in the launching shell: the soft limit goes up to the hard
+    one, and the hard one too when we may (root), so nobody has to remember it.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < WANTED_OPEN_FILES:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (WANTED_OPEN_FILES, WANTED_OPEN_FILES))
+            return WANTED_OPEN_FILES
+        except (ValueError, OSError):
+            pass  # not root: the hard limit is as high as we go
+    target = WANTED_OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, WANTED_OPEN_FILES)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return max(soft, target)
+
+
+def start_worker(env: dict, log_dir: Path, jobs: tuple[str, ...] = ()) -> subprocess.Popen:
+    """`manage.py worker`, as `make run` and docker-compose start it beside daphne
+    (only `jobs`, when given: `--job` each). A restarted worker appends to the same log."""
+    log_path = log_dir / "worker.log"
+    command = [sys.executable, "manage.py", "worker", *(f"--job={job}" for job in jobs)]
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    time.sleep(1.0)  # Django's startup; a worker that cannot start exits within it
+    if process.poll() is not None:
+        raise RuntimeError(f"the worker exited at once:\n{log_path.read_text(errors='replace')[-3000:]}")
+    return process
+
+
 def stop_process(process: subprocess.Popen, grace: float = 5.0) -> None:
     if process.poll() is not None:
         return
@@ -122,6 +171,20 @@ def cpu_seconds(pid: int) -> float | None:
         return None
     fields = stat.rsplit(")", 1)[1].split()  # fields[0] is field 3 (state) of proc(5)
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (nginx's workers under its master)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def _processes() -> list[tuple[int, str, str]]:
@@ -151,6 +214,8 @@ class CpuGroups:
     daphne_pids: list[int]
     database: str
     redis_port: int
+    # More groups of our own processes by name, e.g. {"worker": [pid], "nginx": [master, workers...]}.
+    extra: dict[str, list[int]] = field(default_factory=dict)
 
     def _pids(self) -> dict[str, list[int]]:
         groups = {
@@ -158,6 +223,7 @@ class CpuGroups:
             "postgres_backends": [],
             "postgres_shared": [],
             "redis": [],
+            **{name: list(pids) for name, pids in self.extra.items()},
         }
         for pid, comm, cmdline in _processes():
             if comm == "postgres":
@@ -186,3 +252,15 @@ def cpu_delta(before: dict, after: dict) -> dict[str, float]:
         group: sum(cpu - before.get(group, {}).get(pid, 0.0) for pid, cpu in pids.items())
         for group, pids in after.items()
     }
+
+
+def rss_bytes(pid: int) -> int | None:
+    """Resident memory of a process (VmRSS of /proc/<pid>/status), or None when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024  # kB
+    return None

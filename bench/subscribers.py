@@ -18,10 +18,13 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import ssl
 import time
 from dataclasses import dataclass, field
 
 from websockets.asyncio.client import connect
+
+from bench.procs import raise_open_files_limit
 
 OPEN_TIMEOUT = 10.0
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a catch-up sends up to 500 events in one message
@@ -32,6 +35,13 @@ class Subscription:
     conversation_pk: int
     url: str  # ws://host:port/ws/conversations/<pk>/events/, without the query
     after: int  # the seq already seen (the warm-up event)
+    # The same path on other daphnes, tried in turn when a reconnect fails (a
+    # load balancer's failover): a killed daphne's subscribers move to another.
+    fallback_urls: list[str] = field(default_factory=list)
+
+    def url_at(self, attempt: int) -> str:
+        urls = [self.url, *self.fallback_urls]
+        return urls[attempt % len(urls)]
 
 
 # --- In the child process ---------------------------------------------------------
@@ -39,10 +49,18 @@ class Subscription:
 # Close codes after which the browser gives up (static/webhooks/conversation.js).
 FINAL_CLOSE_CODES = {4403, 4404}
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # the browser's back-off, in seconds
+FIRST_CONNECT_ATTEMPTS = 5  # then the run fails: 1 + 2 + 4 + 8 s of back-off
 
 
-def child_main(pipe, subscriptions: list[Subscription], cookie: str) -> None:
+# wss:// URLs (through nginx) are verified against this certificate authority (`cafile`).
+_tls_context: ssl.SSLContext | None = None
+
+
+def child_main(pipe, subscriptions: list[Subscription], cookie: str, cafile: str | None = None) -> None:
     """Entry point of the subscriber process."""
+    global _tls_context  # noqa: PLW0603 - one per process, set once before any socket opens
+    raise_open_files_limit()  # one socket per subscriber: thousands in the idle-subscribers scenario
+    _tls_context = ssl.create_default_context(cafile=cafile) if cafile else None
     asyncio.run(_child(pipe, subscriptions, cookie))
 
 
@@ -51,7 +69,7 @@ async def _child(pipe, subscriptions: list[Subscription], cookie: str) -> None:
     states = [_State(subscription=s, last_seq=s.after) for s in subscriptions]
     try:
         for state in states:
-            state.ws = await _connect(state, headers)
+            state.ws = await _first_connect(state, headers)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the run
         pipe.send(("error", f"subscribing failed: {exc!r}"))
         return
@@ -69,6 +87,7 @@ async def _child(pipe, subscriptions: list[Subscription], cookie: str) -> None:
     result = {
         "records": [state.records for state in states],
         "drops": [state.drops for state in states],
+        "connect_failures": [state.connect_failures for state in states],
         "cpu_seconds": time.process_time(),
     }
     pipe.send(("done", result))
@@ -84,13 +103,37 @@ class _State:
     records: list[tuple] = field(default_factory=list)
     seqs: set[int] = field(default_factory=set)
     drops: list[str] = field(default_factory=list)
+    failed_reconnects: int = 0  # which URL to try next (Subscription.url_at)
+    connect_failures: int = 0  # first connection attempts refused, before it opened
 
 
 async def _connect(state: _State, headers: dict):
-    url = f"{state.subscription.url}?after={state.last_seq}"
+    url = f"{state.subscription.url_at(state.failed_reconnects)}?after={state.last_seq}"
     return await connect(
-        url, additional_headers=headers, open_timeout=OPEN_TIMEOUT, max_size=MAX_MESSAGE_BYTES
+        url,
+        additional_headers=headers,
+        open_timeout=OPEN_TIMEOUT,
+        max_size=MAX_MESSAGE_BYTES,
+        ssl=_tls_context if url.startswith("wss:") else None,
     )
+
+
+async def _first_connect(state: _State, headers: dict):
+    """Open the socket, retrying a refused handshake after the browser's back-off, as the page does.
+
+    daphne answers 403 to a handshake its application has not accepted within
+    5 s (`--websocket_connect_timeout`), which a busy process does; the page
+    then retries, so the benchmark does too, and counts the refusals.
+    """
+    delay = RETRY_FIRST
+    for _attempt in range(FIRST_CONNECT_ATTEMPTS - 1):
+        try:
+            return await _connect(state, headers)
+        except Exception:  # noqa: BLE001 - refused or timed out: back off, try again
+            state.connect_failures += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+    return await _connect(state, headers)
 
 
 async def _follow(state: _State, headers: dict) -> None:
@@ -110,6 +153,7 @@ async def _follow(state: _State, headers: dict) -> None:
                 state.ws = await _connect(state, headers)
             except Exception as exc:  # noqa: BLE001 - refused or timed out: back off, try again
                 state.drops.append(f"reconnect failed: {exc!r}")
+                state.failed_reconnects += 1
                 delay = min(delay * 2, RETRY_MAX)
                 continue
             delay = RETRY_FIRST
@@ -151,11 +195,20 @@ async def _wait_for(states: list[_State], expected: list[int], timeout: float) -
 class SubscriberProcess:
     """Starts the child, waits until every socket is subscribed, collects the records."""
 
-    def __init__(self, subscriptions: list[Subscription], cookie: str, ready_timeout: float = 60.0):
+    def __init__(
+        self,
+        subscriptions: list[Subscription],
+        cookie: str,
+        ready_timeout: float = 60.0,
+        cafile: str | None = None,
+    ):
         context = multiprocessing.get_context("spawn")  # no copy of the parent's event loop
         self._pipe, child_end = context.Pipe()
         self.process = context.Process(
-            target=child_main, args=(child_end, subscriptions, cookie), name="bench-subscribers", daemon=True
+            target=child_main,
+            args=(child_end, subscriptions, cookie, cafile),
+            name="bench-subscribers",
+            daemon=True,
         )
         self.process.start()
         child_end.close()
@@ -188,3 +241,20 @@ class SubscriberProcess:
             self.process.kill()
             self.process.join(5)
         self._pipe.close()
+
+
+def tally(expected: list[int], records: list[list[tuple]]) -> dict:
+    """Each subscriber's records against the events it should have had.
+
+    received counts distinct seqs, lost the expected ones missing, duplicates
+    the events sent twice; push holds every latency in seconds.
+    """
+    received = lost = duplicates = 0
+    push = []
+    for want, got in zip(expected, records, strict=True):
+        seqs = {record[0] for record in got}
+        received += len(seqs)
+        duplicates += len(got) - len(seqs)
+        lost += max(0, want - len(seqs))
+        push += [(arrived - sent) / 1e9 for _, _, arrived, sent in got if sent is not None]
+    return {"received": received, "lost": lost, "duplicates": duplicates, "push": push}

@@ -9,7 +9,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime
-import json
 import os
 import platform
 import shlex
@@ -22,11 +21,12 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import database, http_load, procs, report
+from bench import database, http_load, idle, plot, procs, report, scaleout
 from bench.http_load import App, WebhookFactory
+from bench.nginx import Nginx, start_nginx, stop_nginx
 from bench.procs import ROOT, CpuGroups, Server
 from bench.seed import ACCOUNT_ID, CLIENT_ID, SECRET
-from bench.subscribers import SubscriberProcess, Subscription
+from bench.subscribers import SubscriberProcess, Subscription, tally
 
 APP = "connector_site.asgi:application"
 BARE_APP = "bench.bare_asgi:application"
@@ -36,6 +36,8 @@ APP_PREFIXES = ("DJANGO_", "DATABASE_", "DB_", "REDIS_", "CHANNEL_", "SESSION_",
 APP_PREFIXES += ("LIVEPERSON_", "CSDS_", "SANDBOX_", "FIELD_", "PUBLIC_", "WEBHOOK_")
 TUNABLES = ("WEBHOOK_", "DB_POOL_", "CHANNEL_LAYER_CAPACITY")
 WARM_UP_SEQ = 1  # each scenario's conversations start with one warm-up event
+# Production's settings behind nginx (tests/test_deploy_nginx.py runs the same).
+BEHIND_NGINX = {"DJANGO_BEHIND_PROXY": "true", "DJANGO_NUM_PROXIES": "1"}
 
 
 # --- Command line ---------------------------------------------------------------------
@@ -44,7 +46,28 @@ WARM_UP_SEQ = 1  # each scenario's conversations start with one warm-up event
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bin/bench", description=__doc__.split("\n\n")[0])
     add = parser.add_argument
-    add("--processes", type=int, default=1, help="daphne processes (default 1)")
+    add(
+        "--processes",
+        type=_counts,
+        default=[1],
+        help="daphne processes (default 1); a list such as 1,2 also measures max throughput and CPU"
+        " at each count (the scale-out table); the rates run at the first count",
+    )
+    add("--nginx", action="store_true", help="put deploy/'s nginx (TLS) in front of the daphnes")
+    add("--worker", action="store_true", help="run the background worker (manage.py worker) too")
+    add(
+        "--idle-subscribers",
+        type=int,
+        default=0,
+        help="also open this many idle WebSockets on one daphne process: memory per connection (e.g. 5000)",
+    )
+    add("--idle-hold", type=float, default=20.0, help="seconds the idle WebSockets stay open (default 20)")
+    add(
+        "--idle-drain",
+        type=float,
+        default=60.0,
+        help="seconds every idle WebSocket may take to receive its event (default 60)",
+    )
     add("--conversations", type=int, default=10, help="conversations per scenario (default 10)")
     add("--subscribers", type=int, default=1, help="WebSocket subscribers per conversation (default 1)")
     add("--rates", type=_rates, default=[100, 500, 1000], help="open-loop rates/s (default 100,500,1000)")
@@ -79,6 +102,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _rates(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
+
+
+def _counts(text: str) -> list[int]:
+    counts = _rates(text)
+    if not counts or min(counts) < 1 or len(set(counts)) != len(counts):
+        raise argparse.ArgumentTypeError("distinct process counts of at least 1, e.g. 1,2")
+    return counts
 
 
 def log(message: str) -> None:
@@ -145,7 +175,8 @@ def _git_revision() -> str:
         changed = _git("status", "--porcelain", "--untracked-files=no").splitlines()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    python = [line[3:] for line in changed if line.endswith(".py")]
+    # Porcelain lines are "XY path"; the output was stripped, so the first may have lost its X.
+    python = [line.split(maxsplit=1)[1] for line in changed if line.endswith(".py")]
     return revision + (f" (modified: {', '.join(python)})" if python else "")
 
 
@@ -166,48 +197,84 @@ def _cpu_model() -> str:
 
 
 class Bench:
-    """Everything one benchmark run shares: servers, session, settings."""
+    """One stack's shared state: its daphnes (behind `front`, an nginx, if any), session, settings.
+
+    `extra_pids` are more processes whose CPU counts in every app scenario (the
+    worker); `suffix` tells this stack's scenarios apart when several run (scale-out).
+    """
+
+    warm_up_seq = WARM_UP_SEQ  # the seq subscribers of new conversations have already seen
 
     def __init__(
-        self, args: argparse.Namespace, servers: list[Server], floor_servers: list[Server], cookie: str
+        self,
+        args: argparse.Namespace,
+        servers: list[Server],
+        floor_servers: list[Server],
+        cookie: str,
+        *,
+        front: Nginx | None = None,
+        floor_front: Nginx | None = None,
+        extra_pids: dict[str, list[int]] | None = None,
+        suffix: str = "",
     ):
         self.args = args
         self.servers = servers
         self.floor_servers = floor_servers
         self.cookie = cookie
+        self.front = front
+        self.floor_front = floor_front
+        self.extra_pids = extra_pids or {}
+        self.suffix = suffix
+        self.tls = front.tls_context() if front else None
+        self.floor_tls = floor_front.tls_context() if floor_front else None
         self.app = App(account_id=ACCOUNT_ID, client_id=CLIENT_ID, secret=SECRET)
         self.database = database.database_name(args.database_url)
         self.redis_port = urlsplit(args.redis_url).port or 6379
 
     @property
     def ports(self) -> list[int]:
-        return [server.port for server in self.servers]
+        """Where the generator and subscribers go: nginx's https port, or every daphne."""
+        return [self.front.https_port] if self.front else [server.port for server in self.servers]
+
+    @property
+    def floor_ports(self) -> list[int]:
+        return [self.floor_front.https_port] if self.floor_front else [s.port for s in self.floor_servers]
+
+    def _cpu_groups(self, servers: list[Server], front: Nginx | None, extra: dict) -> CpuGroups:
+        nginx = {"nginx": front.pids} if front else {}
+        return CpuGroups([s.pid for s in servers], self.database, self.redis_port, {**extra, **nginx})
 
     def _factory(self) -> WebhookFactory:
         """Fresh conversations: each scenario counts its own events from zero."""
         ids = [f"bench-{uuid.uuid4()}" for _ in range(self.args.conversations)]
         return WebhookFactory(self.app, ids, first_sequence=WARM_UP_SEQ)
 
-    async def warm_up(self, ports: list[int]) -> None:
+    async def warm_up(self, ports: list[int], tls=None) -> None:
         """Closed loop, results discarded: imports, pools, caches, JIT-less Python's first calls."""
         if self.args.warmup > 0:
-            await http_load.closed_loop(self._factory(), ports, self.args.concurrency, self.args.warmup)
+            factory = self._factory()
+            await http_load.closed_loop(factory, ports, self.args.concurrency, self.args.warmup, tls=tls)
+
+    async def new_conversations(self) -> tuple[WebhookFactory, list[int]]:
+        """Fresh conversations with their warm-up event stored: their factory, and their pks."""
+        factory = self._factory()
+        return factory, await self._warm_up_conversations(factory)
 
     async def app_scenario(self, name: str, rate: int | None) -> dict:
         """One scenario against the app: open loop at `rate`, or closed loop when None."""
-        factory = self._factory()
-        pks = await self._warm_up_conversations(factory)
+        factory, pks = await self.new_conversations()
         subscriptions = self._subscriptions(pks)
-        subscribers = SubscriberProcess(subscriptions, self.cookie)
+        cafile = self.front.certificate if self.front else None
+        subscribers = SubscriberProcess(subscriptions, self.cookie, cafile=cafile)
         try:
-            cpu = CpuGroups([s.pid for s in self.servers], self.database, self.redis_port)
+            cpu = self._cpu_groups(self.servers, self.front, self.extra_pids)
             before = cpu.sample()
             if rate is None:
                 load = await http_load.closed_loop(
-                    factory, self.ports, self.args.concurrency, self.args.duration
+                    factory, self.ports, self.args.concurrency, self.args.duration, tls=self.tls
                 )
             else:
-                load = await http_load.open_loop(factory, self.ports, rate, self.args.duration)
+                load = await http_load.open_loop(factory, self.ports, rate, self.args.duration, tls=self.tls)
             accepted = load.accepted_by_conversation(len(pks))
             expected = [accepted[pks.index(s.conversation_pk)] for s in subscriptions]
             received = await asyncio.to_thread(subscribers.drain, expected, self.args.drain)
@@ -215,51 +282,64 @@ class Bench:
         finally:
             subscribers.stop()
         stored = database.stored_events(self.args.database_url, pks, WARM_UP_SEQ)
-        return summarize(
-            name, rate, self.args, load, expected, received, stored, procs.cpu_delta(before, after)
-        )
+        cpu = procs.cpu_delta(before, after)
+        return {**summarize(name, rate, self.args, load, expected, received, stored, cpu), **self._setup()}
+
+    def _setup(self) -> dict:
+        return {"processes": len(self.servers), "nginx": self.front is not None}
+
+    async def send_one_each(self, factory: WebhookFactory, text: str | None = None) -> list[int]:
+        """One webhook per conversation, in the factory's order, on one connection: their statuses."""
+        connection = await http_load.Connection.open(self.ports[0], self.tls)
+        try:
+            statuses = []
+            for _ in factory.conversations:
+                request, _index = factory.build(connection.port, text=text)
+                statuses.append(await connection.exchange(request))
+            return statuses
+        finally:
+            connection.close()
 
     async def _warm_up_conversations(self, factory: WebhookFactory) -> list[int]:
         """One webhook per conversation creates its row; their pks, in the factory's order."""
-        connection = await http_load.Connection.open(self.ports[0])
-        try:
-            for _ in factory.conversations:
-                request, _index = factory.build(connection.port, text="warmup")
-                status = await connection.exchange(request)
-                if status != 200:
-                    raise RuntimeError(f"warm-up webhook answered {status}")
-        finally:
-            connection.close()
+        statuses = await self.send_one_each(factory, text="warmup")
+        if any(status != 200 for status in statuses):
+            raise RuntimeError(f"warm-up webhooks answered {statuses}")
         found = database.conversation_pks(self.args.database_url, self.app.account_id, factory.conversations)
         return [found[conversation] for conversation in factory.conversations]
 
     def _subscriptions(self, pks: list[int]) -> list[Subscription]:
         """K per conversation, spread over the daphnes (so fan-out crosses processes when N > 1)."""
         subscriptions = []
+        scheme = "wss" if self.front else "ws"
         for i, pk in enumerate(pks):
             for j in range(self.args.subscribers):
                 port = self.ports[(i * self.args.subscribers + j) % len(self.ports)]
-                url = f"ws://127.0.0.1:{port}/ws/conversations/{pk}/events/"
+                url = f"{scheme}://127.0.0.1:{port}/ws/conversations/{pk}/events/"
                 subscriptions.append(Subscription(conversation_pk=pk, url=url, after=WARM_UP_SEQ))
         return subscriptions
 
     async def floor_scenario(self) -> dict:
-        """The bare ASGI app, same closed-loop generator and requests."""
-        ports = [server.port for server in self.floor_servers]
-        cpu = CpuGroups([s.pid for s in self.floor_servers], self.database, self.redis_port)
+        """The bare ASGI app, same closed-loop generator and requests (through its own nginx with one)."""
+        cpu = self._cpu_groups(self.floor_servers, self.floor_front, {})
         before = cpu.sample()
-        load = await http_load.closed_loop(self._factory(), ports, self.args.concurrency, self.args.duration)
-        daphne_cpu = procs.cpu_delta(before, cpu.sample())["daphne"]
+        load = await http_load.closed_loop(
+            self._factory(), self.floor_ports, self.args.concurrency, self.args.duration, tls=self.floor_tls
+        )
+        spent = procs.cpu_delta(before, cpu.sample())
         ok = sum(1 for status, _, _ in load.requests if status == 200)
+        nginx = {"cpu_nginx_us_per_request": _per(spent["nginx"], ok)} if self.floor_front else {}
         return {
-            "scenario": "floor",
+            "scenario": f"floor{self.suffix}",
+            **self._setup(),
             "mode": "closed",
             "sent": len(load.requests),
             "status_200": ok,
             "status_other": len(load.requests) - ok,
             "requests_per_s": ok / load.elapsed,
             **_prefixed("ack", report.latency_ms([latency for _, latency, _ in load.requests])),
-            "cpu_daphne_us_per_request": _per(daphne_cpu, ok),
+            "cpu_daphne_us_per_request": _per(spent["daphne"], ok),
+            **nginx,
             "generator_us_per_request": _per(load.cpu_seconds, len(load.requests)),
         }
 
@@ -268,15 +348,10 @@ def summarize(name, rate, args, load, expected, received, stored, cpu) -> dict:
     """One scenario's figures (flat, so runs aggregate key by key)."""
     statuses = [status for status, _, _ in load.requests]
     accepted = statuses.count(200)
-    push, lost, unique, duplicates = [], 0, 0, 0
-    for want, records in zip(expected, received["records"], strict=True):
-        seqs = {record[0] for record in records}
-        unique += len(seqs)
-        duplicates += len(records) - len(seqs)
-        lost += max(0, want - len(seqs))
-        push += [(got - sent) / 1e9 for _, _, got, sent in records if sent is not None]
+    delivered = tally(expected, received["records"])
     cpu = {**cpu, "postgres": cpu["postgres_backends"] + cpu["postgres_shared"]}
-    total_cpu = cpu["daphne"] + cpu["postgres"] + cpu["redis"]
+    # daphne, PostgreSQL, Redis, and the worker and nginx when they run.
+    total_cpu = sum(seconds for group, seconds in cpu.items() if not group.startswith("postgres_"))
     return {
         "scenario": name,
         "mode": "closed" if rate is None else "open",
@@ -291,13 +366,13 @@ def summarize(name, rate, args, load, expected, received, stored, cpu) -> dict:
         "status_other": len(statuses) - accepted - statuses.count(503),
         "accepted_per_s": accepted / load.elapsed,
         **_prefixed("ack", report.latency_ms([latency for _, latency, _ in load.requests])),
-        **_prefixed("push", report.latency_ms(push)),
+        **_prefixed("push", report.latency_ms(delivered["push"])),
         "stored": stored,
         "subscribers": len(expected),
         "expected": sum(expected),
-        "received": unique,
-        "lost": lost,
-        "duplicates": duplicates,
+        "received": delivered["received"],
+        "lost": delivered["lost"],
+        "duplicates": delivered["duplicates"],
         "socket_drops": sum(len(drops) for drops in received["drops"]),
         "socket_drop_reasons": sorted({reason for drops in received["drops"] for reason in drops})[:10],
         **{f"cpu_{group}_s": seconds for group, seconds in cpu.items()},
@@ -320,9 +395,9 @@ def _per(seconds: float, count: int) -> float | None:
 
 def _line(s: dict) -> str:
     """One progress line per scenario."""
-    if s["scenario"] == "floor":
+    if s["scenario"].startswith("floor"):
         cpu = s["cpu_daphne_us_per_request"] or 0
-        return f"floor: {s['requests_per_s']:,.0f} req/s, daphne {cpu:,.0f} µs/req"
+        return f"{s['scenario']}: {s['requests_per_s']:,.0f} req/s, daphne {cpu:,.0f} µs/req"
     push = s["push_p50_ms"], s["push_p99_ms"]
     push_text = f"{push[0]:.2f}/{push[1]:.2f} ms" if push[0] is not None else "none"
     return (
@@ -338,23 +413,30 @@ def _line(s: dict) -> str:
 # --- The run --------------------------------------------------------------------------
 
 
-async def run_all(bench: Bench) -> list[dict]:
-    """`--repeat` rounds of: every open-loop rate, max, floor."""
-    await bench.warm_up(bench.ports)
-    if bench.floor_servers:
-        await bench.warm_up([s.port for s in bench.floor_servers])
-    runs = []
-    for round_number in range(1, bench.args.repeat + 1):
-        log(f"run {round_number} of {bench.args.repeat}")
-        scenarios = []
-        for rate in bench.args.rates:
-            scenarios.append(await bench.app_scenario(f"{rate}/s", rate))
-            log("  " + _line(scenarios[-1]))
-        scenarios.append(await bench.app_scenario("max", None))
-        log("  " + _line(scenarios[-1]))
+async def run_all(benches: list[Bench]) -> list[dict]:
+    """`--repeat` rounds of: every open-loop rate (first stack), then max and floor of every stack.
+
+    The stacks (one per `--processes` count) run side by side, so every round
+    measures each count under the same conditions of the shared machine.
+    """
+    for bench in benches:
+        await bench.warm_up(bench.ports, bench.tls)
         if bench.floor_servers:
-            scenarios.append(await bench.floor_scenario())
+            await bench.warm_up(bench.floor_ports, bench.floor_tls)
+    args = benches[0].args
+    runs = []
+    for round_number in range(1, args.repeat + 1):
+        log(f"run {round_number} of {args.repeat}")
+        scenarios = []
+        for rate in args.rates:
+            scenarios.append(await benches[0].app_scenario(f"{rate}/s", rate))
             log("  " + _line(scenarios[-1]))
+        for bench in benches:
+            scenarios.append(await bench.app_scenario(f"max{bench.suffix}", None))
+            log("  " + _line(scenarios[-1]))
+            if bench.floor_servers:
+                scenarios.append(await bench.floor_scenario())
+                log("  " + _line(scenarios[-1]))
         runs.append({"run": round_number, "scenarios": scenarios})
     return runs
 
@@ -365,50 +447,109 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = datetime.datetime.now(datetime.UTC)
     env = app_env(args.database_url, args.redis_url)
+    if args.nginx:
+        env.update(BEHIND_NGINX)
     log(f"preparing database {database.database_name(args.database_url)}")
     database.recreate(args.database_url)
     cookie = database.migrate_and_seed(env)["session_key"]
     machine = machine_info(args)
-    extra = shlex.split(args.daphne_args)
     with tempfile.TemporaryDirectory(prefix="bench-logs-") as logs, contextlib.ExitStack() as stack:
-        servers = _start(stack, args.processes, APP, env, Path(logs), extra, "/health")
-        floor = [] if args.no_floor else _start(stack, args.processes, BARE_APP, env, Path(logs), extra, "/")
-        log(f"daphne ports {[s.port for s in servers]}, floor ports {[s.port for s in floor]}")
+        launcher = Launcher(stack, args, env, Path(logs), cookie)
         try:
-            runs = asyncio.run(run_all(Bench(args, servers, floor, cookie)))
+            benches = [launcher.bench(count) for count in args.processes]
+            runs = asyncio.run(run_all(benches))
+            idle_result = None
+            if args.idle_subscribers:
+                idle_result = asyncio.run(idle.measure(launcher.idle_bench(), args.idle_subscribers))
+                log("  " + idle.line(idle_result))
         except KeyboardInterrupt:
             log("interrupted: stopping the servers")
             return 130
         except Exception:
-            for server in servers + floor:
-                log(f"daphne on port {server.port} said:\n{server.log_tail()}")
+            launcher.log_tails()
             raise
-    result = _result(args, argv, started, machine, runs)
+    result = _result(args, argv, started, machine, runs, idle_result)
     _write(args, result)
     if args.drop_database:
         database.drop(args.database_url)
     return 0
 
 
-def _start(stack, count, application, env, log_dir, extra, ready_path) -> list[Server]:
-    servers = []
-    for _ in range(count):
-        server = procs.start_daphne(application, env, log_dir, extra, ready_path)
-        stack.callback(procs.stop_server, server)
-        servers.append(server)
-    return servers
+class Launcher:
+    """Starts the run's processes (the worker, daphnes, nginx), each stopped when `stack` closes."""
+
+    def __init__(self, stack: contextlib.ExitStack, args, env: dict, log_dir: Path, cookie: str):
+        self.stack, self.args, self.env, self.log_dir, self.cookie = stack, args, env, log_dir, cookie
+        self.daphne_args = shlex.split(args.daphne_args)
+        self.servers: list[Server] = []  # every daphne started, for their logs if the run fails
+        self.extra_pids = {}
+        if args.worker:
+            worker = procs.start_worker(env, log_dir)
+            stack.callback(procs.stop_process, worker)
+            self.extra_pids["worker"] = [worker.pid]
+            log(f"worker pid {worker.pid}")
+
+    def bench(self, count: int) -> Bench:
+        """A stack of `count` daphnes (and `count` floor daphnes), behind nginx with --nginx."""
+        servers = self._daphnes(count, APP, "/health")
+        floor = [] if self.args.no_floor else self._daphnes(count, BARE_APP, "/")
+        front = self._front(servers, f"nginx-{count}")
+        floor_front = self._front(floor, f"nginx-floor-{count}") if floor else None
+        log(
+            f"{count} daphne(s): ports {[s.port for s in servers]}, floor ports {[s.port for s in floor]}"
+            + (f"; nginx https ports {front.https_port}, floor {floor_front.https_port}" if front else "")
+        )
+        suffix = scaleout.suffix(count, self.args.processes[0])
+        return Bench(
+            self.args,
+            servers,
+            floor,
+            self.cookie,
+            front=front,
+            floor_front=floor_front,
+            extra_pids=self.extra_pids,
+            suffix=suffix,
+        )
+
+    def idle_bench(self) -> Bench:
+        """One fresh daphne of its own, reached directly: what one process holds per connection."""
+        return Bench(self.args, self._daphnes(1, APP, "/health"), [], self.cookie)
+
+    def _daphnes(self, count: int, application: str, ready_path: str) -> list[Server]:
+        started = []
+        for _ in range(count):
+            server = procs.start_daphne(application, self.env, self.log_dir, self.daphne_args, ready_path)
+            self.stack.callback(procs.stop_server, server)
+            started.append(server)
+        self.servers += started
+        return started
+
+    def _front(self, servers: list[Server], name: str) -> Nginx | None:
+        if not self.args.nginx:
+            return None
+        front = start_nginx([server.port for server in servers], self.log_dir / name)
+        self.stack.callback(stop_nginx, front)
+        return front
+
+    def log_tails(self) -> None:
+        for server in self.servers:
+            log(f"daphne on port {server.port} said:\n{server.log_tail()}")
 
 
-def _result(args, argv, started, machine, runs) -> dict:
+def _result(args, argv, started, machine, runs, idle_result) -> dict:
     aggregated = report.aggregate(runs)
     arguments = sys.argv[1:] if argv is None else argv
     output = args.output or ROOT / "bench" / "results" / f"{started:%Y%m%dT%H%M%SZ}.json"
+    scale_out = scaleout.rows(aggregated, args.processes) if len(args.processes) > 1 else None
+    checks = report.targets(aggregated, args.rates) + idle.targets(idle_result) + scaleout.targets(scale_out)
     return {
         "started_at": f"{started:%Y-%m-%d %H:%M} UTC",
         "command": " ".join(["bin/bench", *map(shlex.quote, arguments)]),
-        "json_path": _relative(output),
+        "json_path": report.relative_to_root(output),
         "config": {
             "processes": args.processes,
+            "nginx": args.nginx,
+            "worker": args.worker,
             "conversations": args.conversations,
             "subscribers": args.subscribers,
             "rates": args.rates,
@@ -417,33 +558,37 @@ def _result(args, argv, started, machine, runs) -> dict:
             "repeat": args.repeat,
             "warmup": args.warmup,
             "drain": args.drain,
+            "idle_subscribers": args.idle_subscribers,
+            "idle_hold": args.idle_hold,
+            "idle_drain": args.idle_drain,
             "daphne_args": args.daphne_args,
             "env_overrides": env_overrides(),
         },
         "machine": machine,
         "runs": runs,
         "aggregated": aggregated,
-        "targets": report.targets(aggregated, args.rates),
+        "scale_out": scale_out,
+        "idle": idle_result,
+        "targets": checks,
     }
 
 
-def _relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
-
 def _write(args, result: dict) -> None:
-    output = ROOT / result["json_path"]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2) + "\n")
-    log(f"results: {output}")
+    log(f"results: {report.save_results(result)}")
     for check in result["targets"]:
         log(f"target {check['target']}: {check['measured']} -> {check['pass']}")
-    if not args.no_docs:
-        report.write_docs(args.docs, report.markdown(result))
-        log(f"updated {args.docs}")
+    if args.no_docs:
+        return
+    variant = "nginx" if args.nginx else None
+    image = args.docs.parent / ("performance-latency-nginx.png" if variant else "performance-latency.png")
+    title = "Latency against offered rate" + (" (behind nginx, TLS)" if variant else "")
+    if plot.latency_plot(result["aggregated"], args.rates, image, title):
+        result["plot"] = image.name
+        log(f"plot: {image}")
+    extra = [scaleout.markdown(result["scale_out"], result["config"])] if result["scale_out"] else []
+    extra += [idle.markdown(result["idle"])] if result["idle"] else []
+    report.write_docs(args.docs, report.markdown(result, extra), *report.markers(variant))
+    log(f"updated {args.docs}")
 
 
 if __name__ == "__main__":

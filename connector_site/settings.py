@@ -21,7 +21,7 @@ if ENV_FILE.is_file():
 
 # An empty value (as every line of .env.example has) means "use the default".
 _OUR_PREFIXES = ("DJANGO_", "DATABASE_", "DB_", "REDIS_", "CHANNEL_", "SESSION_", "LOGIN_", "LOG_")
-_OUR_PREFIXES += ("LIVEPERSON_", "CSDS_", "SANDBOX_", "FIELD_", "PUBLIC_", "WEBHOOK_")
+_OUR_PREFIXES += ("LIVEPERSON_", "CSDS_", "SANDBOX_", "FIELD_", "PUBLIC_", "WEBHOOK_", "WORKER_")
 for _name in [n for n, v in os.environ.items() if v == "" and n.startswith(_OUR_PREFIXES)]:
     del os.environ[_name]
 
@@ -60,9 +60,12 @@ INSTALLED_APPS = [
     "chat",
     "webhooks",
     "sandbox",
+    "worker",
 ]
 
 MIDDLEWARE = [
+    # First: it times and logs the whole request, with its request id.
+    "connector_site.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -112,6 +115,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The zero-config run has two writers (daphne and the worker). SQLite's
+    # default deferred transactions fail at once with "database is locked" when
+    # a reader tries to write while the other process writes; taking the write
+    # lock at BEGIN makes them wait (up to `timeout`) instead. WAL lets readers
+    # go on while one process writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -200,6 +216,31 @@ WEBHOOK_SECRET_CACHE_SECONDS = env.float("WEBHOOK_SECRET_CACHE_SECONDS", default
 WEBHOOK_UNKNOWN_APP_CACHE_SECONDS = env.float("WEBHOOK_UNKNOWN_APP_CACHE_SECONDS", default=5.0)
 # Seconds between a WebSocket subscriber's checks for events it may have missed.
 WEBHOOK_RESYNC_SECONDS = env.float("WEBHOOK_RESYNC_SECONDS", default=10.0)
+# Stored deliveries, events and conversations older than this many days are
+# deleted by the worker every WORKER_CLEANUP_INTERVAL_SECONDS; 0 keeps them forever.
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+# Rows deleted per transaction by the cleanup, and a pause between batches that
+# leaves the database to the webhook writers.
+WEBHOOK_PURGE_BATCH_SIZE = env.int("WEBHOOK_PURGE_BATCH_SIZE", default=2000)
+WEBHOOK_PURGE_PAUSE_SECONDS = env.float("WEBHOOK_PURGE_PAUSE_SECONDS", default=0.0)
+
+# --- Background worker (manage.py worker) -------------------------------------
+
+# (dotted path of a callable taking no arguments and returning the units of
+# work it did, minimum seconds between its runs while it finds nothing to do).
+WORKER_JOBS = [
+    ("webhooks.jobs.republish_broadcasts", 2.0),
+    ("webhooks.jobs.purge_expired", 60.0),
+    ("worker.jobs.clear_sessions", 60.0),
+]
+# Longest wait for work when every job was idle; worker.wake() ends it at once.
+WORKER_POLL_SECONDS = env.float("WORKER_POLL_SECONDS", default=1.0)
+# How long claimed work stays a worker's: a crashed worker's work is taken over then.
+WORKER_LEASE_SECONDS = env.float("WORKER_LEASE_SECONDS", default=60.0)
+# Seconds between the retention cleanups (webhook data and expired sessions).
+WORKER_CLEANUP_INTERVAL_SECONDS = env.float("WORKER_CLEANUP_INTERVAL_SECONDS", default=3600.0)
+# A file the worker touches every few seconds, for a container health check (empty: none).
+WORKER_HEARTBEAT_FILE = env.str("WORKER_HEARTBEAT_FILE", default="")
 
 # --- Static files -----------------------------------------------------------
 
@@ -234,6 +275,30 @@ USE_TZ = True
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 # host[:port] where this app is reachable by itself, used to point CSDS at the sandbox.
 SANDBOX_HOST = env.str("SANDBOX_HOST", default="127.0.0.1:8000")
+# Lifetime of the sandbox's AppJWTs (LivePerson's: 1 hour); tests make them expire.
+SANDBOX_APP_JWT_SECONDS = env.int("SANDBOX_APP_JWT_SECONDS", default=60 * 60)
+# Lifetime of the sandbox's swift temp URLs for file upload and download (LivePerson's: ~1 minute).
+SANDBOX_SWIFT_TEMP_URL_SECONDS = env.int("SANDBOX_SWIFT_TEMP_URL_SECONDS", default=60)
+# The sandbox's webhook dispatcher (sandbox.dispatcher), LivePerson's side of webhooks.
+# LivePerson's timeouts (§9.4): connect 5 s, read 5 s.
+SANDBOX_WEBHOOK_CONNECT_TIMEOUT = env.float("SANDBOX_WEBHOOK_CONNECT_TIMEOUT", default=5.0)
+SANDBOX_WEBHOOK_READ_TIMEOUT = env.float("SANDBOX_WEBHOOK_READ_TIMEOUT", default=5.0)
+# Conversations whose next notification one worker posts at once, concurrently.
+SANDBOX_WEBHOOK_BATCH = env.int("SANDBOX_WEBHOOK_BATCH", default=32)
+# Multiplies every retry delay (and the retention window): 0.01 runs the real policy 100x faster.
+SANDBOX_WEBHOOK_RETRY_SCALE = env.float("SANDBOX_WEBHOOK_RETRY_SCALE", default=1.0)
+# Endpoints must be https, but local runs serve plain http: https endpoints on
+# these hosts are called over http (same host, port and path).
+SANDBOX_WEBHOOK_PLAIN_HTTP_HOSTS = env.list(
+    "SANDBOX_WEBHOOK_PLAIN_HTTP_HOSTS", default=["127.0.0.1", "localhost", "::1"]
+)
+# Multiplies the sandbox agent's pauses (reading, typing): 0 answers at once (tests, benchmarks).
+SANDBOX_AGENT_DELAY_SCALE = env.float("SANDBOX_AGENT_DELAY_SCALE", default=1.0)
+if SANDBOX_ENABLED:
+    # LivePerson's side: webhook deliveries with their retries, and the scripted
+    # agent and survey bot. Both wake the worker when work is due at once.
+    WORKER_JOBS.append(("sandbox.dispatcher.run_due", 0.5))
+    WORKER_JOBS.append(("sandbox.agent.run_due", 0.5))
 
 # CSDS (Domain API) hosts. Account ids starting with "le" are QA accounts.
 CSDS_DOMAIN = env.str(
@@ -256,11 +321,23 @@ LIVEPERSON_REFRESH_SECONDS = env.int("LIVEPERSON_REFRESH_SECONDS", default=4 * 6
 
 # --- Logging ----------------------------------------------------------------
 
+# json: one JSON object per line, for log collectors (the default in production);
+# text: readable lines. Both carry the request id of the request being served.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise environ.ImproperlyConfigured("LOG_FORMAT must be json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "connector_site.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "connector_site.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # urllib3 logs each request line, query string included (swift's temp_url_sig), at DEBUG.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "urllib3": {"level": "INFO"}},
 }

@@ -8,6 +8,7 @@ from connector_site import health
 urlpatterns = [
     path("", apps_admin_views.installation_list, name="home"),
     path("apps/", include("apps_admin.urls")),
+    path("chat/", include("chat.urls")),
     path("health", health.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),

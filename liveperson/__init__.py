@@ -2,5 +2,7 @@
 
 Modules: `transport` (session, timeouts, retries, error mapping, safe logging),
 `errors` (typed exceptions), `schemas` (response models), and one module per
-LivePerson API: `csds` (service discovery), `login` (Login Service).
+LivePerson API: `csds` (service discovery), `login` (Login Service), `app_install`
+(Account Config), and for the Connector API `sentinel` (AppJWT), `idp` (ConsumerJWS),
+`send_api`, `swift` (files) and `msghist` (messaging history).
 """

@@ -50,3 +50,30 @@ class UnexpectedResponseError(LivePersonError):
 
 class UnknownAccountError(LivePersonError):
     """CSDS knows no such account, or the account lacks the service asked for."""
+
+
+class ConnectorAuthError(UnauthorizedError):
+    """A Send API 401 carrying LivePerson's error code (§5.4): `error_code`, and
+    `detail` = LivePerson's "title: details"."""
+
+    def __init__(self, message: str, *, error_code: int, **kwargs):
+        super().__init__(message, **kwargs)
+        self.error_code = error_code
+
+
+class AppJwtInvalidError(ConnectorAuthError):
+    """40001 (missing parameter or claims), 40102 (expired or invalid), 40105 (missing):
+    a new AppJWT is needed."""
+
+
+class ConsumerJwsInvalidError(ConnectorAuthError):
+    """40103 (invalid, or another consumer's conversation), 40104 (missing)."""
+
+
+CONNECTOR_AUTH_ERRORS = {
+    40001: AppJwtInvalidError,
+    40102: AppJwtInvalidError,
+    40105: AppJwtInvalidError,
+    40103: ConsumerJwsInvalidError,
+    40104: ConsumerJwsInvalidError,
+}

@@ -3,9 +3,14 @@ timeouts on every call, retries only where repeating is safe, typed errors,
 and log lines that never carry a secret.
 """
 
+import contextvars
+import json
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import quote, urlsplit
 
@@ -103,6 +108,23 @@ def request(method: str, url: str, *, service: str, **kwargs) -> requests.Respon
     """
     kwargs.setdefault("timeout", (settings.LIVEPERSON_CONNECT_TIMEOUT, settings.LIVEPERSON_READ_TIMEOUT))
     started = time.monotonic()
+    exchange = _exchange_start(method, url, service, kwargs)
+    try:
+        response = _send(method, url, service, started, kwargs)
+    except errors.LivePersonError as exc:
+        _exchange_end(exchange, started, error=str(exc))
+        raise
+    _exchange_end(exchange, started, response=response)
+    if not 200 <= response.status_code < 300:
+        error = _status_error(response, service)
+        if exchange is not None:
+            exchange.error = str(error)
+        raise error
+    return response
+
+
+def _send(method: str, url: str, service: str, started: float, kwargs: dict) -> requests.Response:
+    """The response, whatever its status; transport failures become typed errors."""
     try:
         response = get_session().request(method, url, **kwargs)
     except requests.Timeout as exc:
@@ -122,8 +144,6 @@ def request(method: str, url: str, *, service: str, **kwargs) -> requests.Respon
         _log(method, url, service, type(exc).__name__, started)
         raise errors.UnreachableError(f"{service}: {type(exc).__name__}", service=service) from None
     _log(method, url, service, response.status_code, started)
-    if not 200 <= response.status_code < 300:
-        raise _status_error(response, service)
     return response
 
 
@@ -141,7 +161,22 @@ def _status_error(response: requests.Response, service: str) -> errors.LivePerso
             message, retry_after=_retry_after(response), status=status, service=service
         )
     error_class = _STATUS_ERRORS.get(status, errors.UnexpectedResponseError)
+    if status == 401 and (auth_error := _connector_auth_error(response, message, service)):
+        return auth_error
     return error_class(message, status=status, service=service, detail=_error_detail(response))
+
+
+def _connector_auth_error(response: requests.Response, message: str, service: str):
+    """The typed error of a Connector API 401 ({"body": {"title", "details", "errorCode"}}), or None."""
+    try:
+        body = response.json().get("body")
+        error_class = errors.CONNECTOR_AUTH_ERRORS[body["errorCode"]]
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return None
+    detail = ": ".join(str(body[key]) for key in ("title", "details") if body.get(key))
+    return error_class(
+        message, error_code=body["errorCode"], status=401, service=service, detail=detail[:300]
+    )
 
 
 def _error_detail(response: requests.Response) -> str:
@@ -152,7 +187,8 @@ def _error_detail(response: requests.Response) -> str:
         return ""
     if not isinstance(body, dict):
         return ""
-    nested = body.get("error") if isinstance(body.get("error"), dict) else body
+    # {"error": {"message"}} (Login Service, Account Config) or {"body": {"details"}} (Send API).
+    nested = next((body[key] for key in ("error", "body") if isinstance(body.get(key), dict)), body)
     message = nested.get("message") or nested.get("details") or ""
     return str(message)[:300] if isinstance(message, str) else ""
 
@@ -165,8 +201,19 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 def _log(method: str, url: str, service: str, outcome, started: float) -> None:
-    elapsed_ms = (time.monotonic() - started) * 1000
-    logger.info("liveperson %s %s %s -> %s in %.0f ms", service, method, _loggable(url), outcome, elapsed_ms)
+    """One line per call with its duration; failures (no answer, non-2xx) as warnings."""
+    elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+    ok = isinstance(outcome, int) and 200 <= outcome < 300
+    logger.log(
+        logging.INFO if ok else logging.WARNING,
+        "liveperson %s %s %s -> %s in %.0f ms",
+        service,
+        method,
+        _loggable(url),
+        outcome,
+        elapsed_ms,
+        extra={"service": service, "method": method, "outcome": outcome, "duration_ms": elapsed_ms},
+    )
 
 
 def json_body(response: requests.Response, *, service: str):
@@ -177,3 +224,110 @@ def json_body(response: requests.Response, *, service: str):
         raise errors.UnexpectedResponseError(
             f"{service}: answer is not JSON", status=response.status_code, service=service
         ) from None
+
+
+# --- Recording: what a user's actions sent to LivePerson, for the request console ---
+
+MASKED = "********"
+SECRET_HEADERS = frozenset({"authorization", "x-lp-on-behalf", "cookie"})
+# Masked at any depth of a recorded request or response body.
+SECRET_FIELDS = frozenset(
+    {"client_secret", "password", "csrf", "access_token", "token", "bearer", "temp_url_sig"}
+)
+RECORDED_TEXT_CHARS = 500
+
+_recording: contextvars.ContextVar[list | None] = contextvars.ContextVar("liveperson_recording", default=None)
+
+
+@dataclass
+class Exchange:
+    """One call made while recording, secrets masked; `url` has no query string."""
+
+    service: str
+    method: str
+    url: str
+    request_headers: dict
+    request_body: object = None
+    status: int | None = None
+    response_body: object = None
+    duration_ms: float = 0.0
+    error: str = ""
+
+
+@contextmanager
+def recording() -> Iterator[list[Exchange]]:
+    """Collect an Exchange for every `request()` made inside, in this context.
+
+    A context variable, so calls made in sync_to_async threads (which run in a
+    copy of the caller's context) are collected too.
+    """
+    exchanges: list[Exchange] = []
+    token = _recording.set(exchanges)
+    try:
+        yield exchanges
+    finally:
+        _recording.reset(token)
+
+
+def _exchange_start(method: str, url: str, service: str, kwargs: dict) -> Exchange | None:
+    exchanges = _recording.get()
+    if exchanges is None:
+        return None
+    headers = {
+        name: MASKED if name.lower() in SECRET_HEADERS else value
+        for name, value in (kwargs.get("headers") or {}).items()
+    }
+    if kwargs.get("cookies"):
+        headers["Cookie"] = MASKED
+    exchange = Exchange(
+        service=service,
+        method=method,
+        url=_loggable(url),
+        request_headers=headers,
+        request_body=_recorded_request_body(kwargs),
+    )
+    exchanges.append(exchange)
+    return exchange
+
+
+def _exchange_end(exchange, started: float, *, response=None, error: str = "") -> None:
+    if exchange is None:
+        return
+    exchange.duration_ms = round((time.monotonic() - started) * 1000, 1)
+    exchange.error = error
+    if response is not None:
+        exchange.status = response.status_code
+        exchange.response_body = _recorded_response_body(response)
+
+
+def _recorded_request_body(kwargs: dict):
+    if kwargs.get("json") is not None:
+        return masked(kwargs["json"])
+    if isinstance(kwargs.get("data"), dict):
+        return masked(kwargs["data"])
+    return None  # raw bytes (file uploads) are not kept
+
+
+def _recorded_response_body(response: requests.Response):
+    content_type = response.headers.get("Content-Type", "")
+    if not response.content:
+        return None
+    if "json" in content_type:
+        try:
+            return masked(json.loads(response.content))
+        except ValueError:
+            pass
+    if content_type.startswith("text/") or "json" in content_type:
+        return response.text[:RECORDED_TEXT_CHARS]
+    return f"<{len(response.content)} bytes of {content_type or 'unknown type'}>"
+
+
+def masked(value, key: str | None = None):
+    """`value` with every secret field, at any depth, replaced by MASKED."""
+    if key in SECRET_FIELDS:
+        return MASKED
+    if isinstance(value, dict):
+        return {k: masked(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value

@@ -7,6 +7,8 @@ import hmac
 from django.db import models
 from django.utils import timezone
 
+from worker.models import Leased
+
 
 class Account(models.Model):
     account_id = models.CharField(max_length=64, unique=True)
@@ -17,6 +19,16 @@ class Account(models.Model):
     # The App Install collection revision (`ac-revision`): bumped by every write
     # to any of the account's installations, echoed back in `If-Match`.
     revision = models.PositiveIntegerField(default=1)
+    # Site property messaging.file.sharing.enabled (§6.3).
+    file_sharing = models.BooleanField(default=True)
+    # Skills with a post-conversation survey bound to them (§8): closing the MAIN
+    # dialog of a conversation whose skill is listed opens a POST_SURVEY dialog.
+    survey_skill_ids = models.JSONField(default=list)
+    # How webhooks are signed (§9.2): sha1 as LivePerson does by default, or
+    # sha256 as it does for accounts that asked for it. A sandbox switch.
+    webhook_signature = models.CharField(
+        max_length=8, choices=[("sha1", "HMAC-SHA1"), ("sha256", "HMAC-SHA256")], default="sha1"
+    )
 
     def __str__(self):
         return f"{self.account_id} ({self.name})"
@@ -153,3 +165,213 @@ class RequestLog(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path} -> {self.status}"
+
+
+# --- Messaging (Connector API): consumers, conversations, their events ---------
+
+
+class Consumer(models.Model):
+    """A consumer known to the IdP: the app's external id and LivePerson's own id."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="consumers")
+    ext_consumer_id = models.CharField(max_length=256)
+    lp_consumer_id = models.CharField(max_length=64, unique=True)  # 64 hex digits
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "ext_consumer_id"], name="sandbox_consumer_unique_ext")
+        ]
+
+    def __str__(self):
+        return f"{self.ext_consumer_id} ({self.lp_consumer_id[:8]}…)"
+
+
+class MessagingConversation(models.Model):
+    """A conversation opened through the Send API (§6.1).
+
+    `state` follows the MAIN dialog and `stage` the whole conversation (§8):
+    after a close with a survey, state is CLOSE while stage stays OPEN.
+    """
+
+    class AgentMode(models.TextChoices):
+        SCRIPTED = "scripted", "Scripted agent"
+        HUMAN = "human", "A person on the sandbox agent page"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="conversations")
+    # The app whose AppJWT opened it: its webhooks receive the conversation's events.
+    installation = models.ForeignKey(
+        Installation, on_delete=models.SET_NULL, null=True, related_name="conversations"
+    )
+    consumer = models.ForeignKey(Consumer, on_delete=models.CASCADE, related_name="conversations")
+    conversation_id = models.CharField(max_length=64, unique=True)
+    skill_id = models.CharField(max_length=32, default="-1")
+    campaign_id = models.CharField(max_length=32, blank=True)
+    engagement_id = models.CharField(max_length=32, blank=True)
+    ttr_type = models.CharField(max_length=16, blank=True)
+    # Client-Properties features of the CONVERSATION call (AUTO_MESSAGES, ...).
+    features = models.JSONField(default=list)
+    consumer_profile = models.JSONField(default=dict)
+    state = models.CharField(max_length=8, default="OPEN")
+    stage = models.CharField(max_length=8, default="OPEN")
+    close_reason = models.CharField(max_length=16, blank=True)
+    agent_mode = models.CharField(max_length=16, choices=AgentMode.choices, default=AgentMode.SCRIPTED)
+    assigned_agent_id = models.CharField(max_length=64, blank=True)
+    # The messaging sequence: every ContentEvent/AcceptStatusEvent/RichContentEvent
+    # of the conversation takes the next number (ChatStateEvents take none).
+    last_sequence = models.IntegerField(default=-1)
+    start_ts = models.BigIntegerField()  # epoch ms, like LivePerson
+    end_ts = models.BigIntegerField(default=-1)
+    meta_updated_ts = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.conversation_id} ({self.state}/{self.stage})"
+
+
+class Dialog(models.Model):
+    class Type(models.TextChoices):
+        MAIN = "MAIN"
+        POST_SURVEY = "POST_SURVEY"
+
+    conversation = models.ForeignKey(MessagingConversation, on_delete=models.CASCADE, related_name="dialogs")
+    dialog_id = models.CharField(max_length=64, unique=True)
+    dialog_type = models.CharField(max_length=16, choices=Type.choices, default=Type.MAIN)
+    state = models.CharField(max_length=8, default="OPEN")
+    closed_by = models.CharField(max_length=16, blank=True)
+    closed_cause = models.CharField(max_length=128, blank=True)
+    creation_ts = models.BigIntegerField()
+    end_ts = models.BigIntegerField(default=-1)
+    meta_updated_ts = models.BigIntegerField()
+    # Post-conversation survey: index of the question being asked.
+    survey_step = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.dialog_type} {self.dialog_id} ({self.state})"
+
+
+class MessagingEvent(models.Model):
+    """One messaging event of a conversation, as the history API and webhooks show it."""
+
+    conversation = models.ForeignKey(MessagingConversation, on_delete=models.CASCADE, related_name="events")
+    dialog = models.ForeignKey(Dialog, on_delete=models.CASCADE, related_name="events")
+    sequence = models.IntegerField(null=True)  # None for ChatStateEvents
+    originator_id = models.CharField(max_length=64)
+    role = models.CharField(max_length=16)  # CONSUMER, ASSIGNED_AGENT, AGENT, CONTROLLER...
+    event = models.JSONField()
+    metadata = models.JSONField(null=True, blank=True)
+    client_properties = models.JSONField(null=True, blank=True)
+    audience = models.CharField(max_length=24, default="ALL")
+    server_timestamp = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["conversation", "sequence"])]
+
+    def __str__(self):
+        return f"{self.event.get('type')} #{self.sequence} by {self.role}"
+
+
+# --- Webhook outbox: what the dispatcher must deliver -------------------------
+
+
+class NotificationQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=Notification.Status.PENDING)
+
+
+class Notification(Leased):
+    """One webhook notification for one app's endpoint, kept until delivered or given up.
+
+    `body` holds the exact text that is signed and posted. Per app and
+    conversation, notifications go out in id order (§9.5 keeps that order).
+    The dispatcher claims them through worker.claims (lease fields from Leased).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be delivered"
+        DELIVERED = "delivered", "Delivered (200/201)"
+        DROPPED = "dropped", "Given up: retries or retention exhausted"
+
+    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="notifications")
+    conversation_id = models.CharField(max_length=64)
+    # The webhook key it is routed by, e.g. ms.MessagingEventNotification.ContentEvent (§9.1).
+    webhook = models.CharField(max_length=96)
+    body = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["installation", "conversation_id", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.webhook} for {self.conversation_id} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One POST of a notification to an endpoint, and how it went."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="delivery_attempts")
+    url = models.CharField(max_length=2000)
+    started_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.FloatField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    succeeded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.url} -> {self.status_code or self.error}"
+
+
+class StoredFile(models.Model):
+    """A file uploaded to swift under a temp URL (§6.3)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="files")
+    relative_path = models.CharField(max_length=512, unique=True)
+    file_type = models.CharField(max_length=8)
+    declared_size = models.PositiveIntegerField()
+    content = models.BinaryField(null=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.relative_path
+
+
+class AgentTask(Leased):
+    """Something the scripted agent (or survey bot) will do at `due_at`, claimed by a
+    worker through worker.claims (the lease fields come from Leased)."""
+
+    conversation = models.ForeignKey(
+        MessagingConversation, on_delete=models.CASCADE, related_name="agent_tasks"
+    )
+    kind = models.CharField(max_length=32)
+    payload = models.JSONField(default=dict)
+    due_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["done_at", "due_at"])]
+
+    def __str__(self):
+        return f"{self.kind} at {self.due_at:%H:%M:%S}"

@@ -5,6 +5,8 @@ SEED_ACCOUNTS = [
         "account_id": "90000001",
         "name": "Sandbox Brand",
         "async_messaging": True,
+        # Conversations opened on this skill get a post-conversation survey (§8).
+        "survey_skill_ids": ["90001"],
         "users": [
             {"login_name": "admin", "password": "sandbox-admin", "user_id": "1000000001", "is_admin": True},
             {"login_name": "lpa", "password": "sandbox-lpa", "user_id": "1000000002", "is_lpa": True},
@@ -17,6 +19,7 @@ SEED_ACCOUNTS = [
         "name": "Sandbox QA Brand",
         # Without Async Messaging, so the app's warning can be seen.
         "async_messaging": False,
+        "survey_skill_ids": [],
         "users": [
             {"login_name": "admin", "password": "sandbox-admin", "user_id": "2000000001", "is_admin": True},
         ],

@@ -5,8 +5,10 @@ import secrets
 import time
 from datetime import timedelta
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
+from django.http.request import RawPostDataException
 from django.utils import timezone
 
 from sandbox.models import Account, Fault, LoginSession, RequestLog, User
@@ -14,7 +16,9 @@ from sandbox.seed import ADMIN_PRIVILEGES, AGENT_PRIVILEGES, SEED_ACCOUNTS, SERV
 
 REQUEST_LOG_KEEP = 5000
 MASKED = "********"
-SECRET_FIELDS = {"password", "client_secret", "csrf"}
+# Masked wherever they appear in a logged body or query string (the original app
+# sends client_secret in the query, §14.7; temp_url_sig opens a file).
+SECRET_FIELDS = {"password", "client_secret", "csrf", "access_token", "token", "bearer", "temp_url_sig"}
 SECRET_HEADERS = {"authorization", "cookie", "x-lp-on-behalf"}
 
 
@@ -28,7 +32,11 @@ def sandbox_seed() -> list[Account]:
     for spec in SEED_ACCOUNTS:
         account, _ = Account.objects.update_or_create(
             account_id=spec["account_id"],
-            defaults={"name": spec["name"], "async_messaging": spec["async_messaging"]},
+            defaults={
+                "name": spec["name"],
+                "async_messaging": spec["async_messaging"],
+                "survey_skill_ids": spec["survey_skill_ids"],
+            },
         )
         for user_spec in spec["users"]:
             _seed_user(account, user_spec)
@@ -182,27 +190,46 @@ def request_record(request, *, service: str, status: int) -> None:
         service=service,
         method=request.method,
         path=request.path,
-        query={key: request.GET.getlist(key) for key in request.GET},
+        query={key: _masked(key, request.GET.getlist(key)) for key in request.GET},
         headers={
             name: MASKED if name.lower() in SECRET_HEADERS else value
             for name, value in request.headers.items()
         },
-        body=_masked_body(request.body),
+        body=_logged_body(request),
         status=status,
     )
     _prune_request_log()
 
 
-def _masked_body(raw: bytes):
+def _logged_body(request):
+    """The body as JSON (or form fields), masked; only the size of anything else."""
+    try:
+        raw = request.body
+    except (RawPostDataException, RequestDataTooBig):  # streamed (swift uploads) or too big
+        return {"raw": f"<{request.headers.get('Content-Length', '?')} bytes, streamed>"}
     if not raw:
         return None
+    content_type = request.content_type or ""
+    if content_type == "application/x-www-form-urlencoded":
+        form = QueryDict(raw)
+        return {key: _masked(key, form.getlist(key)) for key in form}
     try:
-        body = json.loads(raw)
+        return _masked(None, json.loads(raw))
     except ValueError:
-        return {"raw": raw[:2000].decode("utf-8", "replace")}
-    if isinstance(body, dict):
-        return {key: MASKED if key in SECRET_FIELDS else value for key, value in body.items()}
-    return body
+        if content_type.startswith("text/") or not content_type:
+            return {"raw": raw[:2000].decode("utf-8", "replace")}
+        return {"raw": f"<{len(raw)} bytes of {content_type}>"}
+
+
+def _masked(key, value):
+    """`value` with every secret field, at any depth, replaced by MASKED."""
+    if key in SECRET_FIELDS:
+        return MASKED
+    if isinstance(value, dict):
+        return {k: _masked(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(None, v) for v in value]
+    return value
 
 
 def _prune_request_log() -> None:

@@ -5,7 +5,7 @@ Each LivePerson service has its own prefix, which CSDS hands out as its "host".
 
 from django.urls import include, path
 
-from sandbox import views, views_account_config
+from sandbox import views, views_account_config, views_agent, views_messaging
 
 app_name = "sandbox"
 
@@ -39,11 +39,53 @@ ac_patterns = [
     ),
 ]
 
+account = "api/account/<str:account_id>"
+sentinel_patterns = [
+    path(f"sentinel/{account}/app/token", views_messaging.app_token, name="app-token"),
+]
+idp_patterns = [
+    path(f"{account}/consumer", views_messaging.consumer_token, name="consumer-token"),
+]
+ams_patterns = [
+    path(f"{account}/messaging/consumer/conversation", views_messaging.conversation, name="conversation"),
+    path(f"{account}/messaging/consumer/conversation/send", views_messaging.send, name="send"),
+]
+# Files live at the relativePath the Send API hands out: /v1/AUTH_async-images/...
+swift_patterns = [
+    path("v1/<path:object_path>", views_messaging.swift_object, name="swift-object"),
+]
+msghist_patterns = [
+    path(
+        f"messaging_history/{account}/conversations/conversation/search",
+        views_messaging.conversation_search,
+        name="conversation-search",
+    ),
+]
+
+# The agent page, for people (not a LivePerson API).
+agent_conversation = "<str:conversation_id>"
+agent_patterns = [
+    path("", views_agent.conversation_list, name="agent-list"),
+    path(f"{agent_conversation}/", views_agent.conversation_detail, name="agent-conversation"),
+    path(f"{agent_conversation}/events", views_agent.conversation_events, name="agent-events"),
+    path(f"{agent_conversation}/reply", views_agent.reply, name="agent-reply"),
+    path(f"{agent_conversation}/chat-state", views_agent.chat_state, name="agent-chat-state"),
+    path(f"{agent_conversation}/read", views_agent.mark_read, name="agent-read"),
+    path(f"{agent_conversation}/close", views_agent.close, name="agent-close"),
+    path(f"{agent_conversation}/mode", views_agent.mode, name="agent-mode"),
+]
+
 urlpatterns = [
     path("", views.index, name="index"),
+    path("agent/", include(agent_patterns)),
     # The production and QA Domain APIs are two hosts; here, two prefixes.
     path("csds/", include(csds_patterns)),
     path("csds-qa/", include(csds_patterns)),
     path("agentvep/", include(agentvep_patterns)),
     path("ac/", include(ac_patterns)),
+    path("sentinel/", include(sentinel_patterns)),
+    path("idp/", include(idp_patterns)),
+    path("ams/", include(ams_patterns)),
+    path("swift/", include(swift_patterns)),
+    path("msghist/", include(msghist_patterns)),
 ]

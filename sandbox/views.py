@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from sandbox import services
+from sandbox import dispatcher, services
 from sandbox.models import Account, Fault, User
 
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -48,7 +48,11 @@ def index(request):
     return render(
         request,
         "sandbox/index.html",
-        {"accounts": accounts, "faults": Fault.objects.order_by("service")},
+        {
+            "accounts": accounts,
+            "faults": Fault.objects.order_by("service"),
+            "notifications": dispatcher.notifications_recent(),
+        },
     )
 
 

@@ -12,9 +12,8 @@ import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 
-from webhooks import ingest, selectors
+from webhooks import ingest, resync, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +26,6 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
 
     conversation = None
     last_seq = 0
-    resync_task = None
 
     # --- Socket handlers ---
 
@@ -41,17 +39,17 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
         )
         if self.conversation is None:
             return await self.close(code=NOT_FOUND)
-        self.last_seq = _after(self.scope)
+        self.last_seq = after_seq(self.scope)
         self.send_lock = asyncio.Lock()
         await self.channel_layer.group_add(self.conversation.group_name, self.channel_name)
         await self.accept()
         await self.catch_up()
-        self.resync_task = asyncio.get_running_loop().create_task(self._resync_periodically())
+        # One check per process and period for all subscribers (webhooks/resync.py).
+        resync.watch().add(self.conversation.pk, self)
 
     async def disconnect(self, code):
-        if self.resync_task:
-            self.resync_task.cancel()
         if self.conversation is not None:
+            resync.watch().discard(self.conversation.pk, self)
             await self.channel_layer.group_discard(self.conversation.group_name, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
@@ -67,7 +65,7 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
         # One sender at a time: the periodic check may be catching up right now.
         async with self.send_lock:
             fresh = [e for e in events if e["seq"] > self.last_seq]
-            if not _follows(fresh, self.last_seq):
+            if not follows(fresh, self.last_seq):
                 # A gap, before or inside this message (another process may have
                 # committed the missing ones): the database has them all.
                 return await self._catch_up()
@@ -94,14 +92,6 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
         if events:
             self.last_seq = events[-1]["seq"]
             await self.send_json({"type": "events", "events": events})
-
-    async def _resync_periodically(self):
-        while True:
-            await asyncio.sleep(settings.WEBHOOK_RESYNC_SECONDS)
-            latest = await database_sync_to_async(selectors.last_seq)(conversation=self.conversation)
-            if latest > self.last_seq:
-                logger.info("subscriber of conversation %s missed events; catching up", self.conversation.pk)
-                await self.catch_up()
 
 
 class AccountDeliveriesConsumer(AsyncJsonWebsocketConsumer):
@@ -135,12 +125,12 @@ class AccountDeliveriesConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "deliveries", "deliveries": event["deliveries"]})
 
 
-def _follows(events: list[dict], last_seq: int) -> bool:
+def follows(events: list[dict], last_seq: int) -> bool:
     """Whether `events` continue exactly from `last_seq`: last_seq+1, +2..."""
     return all(event["seq"] == last_seq + 1 + index for index, event in enumerate(events))
 
 
-def _after(scope) -> int:
+def after_seq(scope) -> int:
     from urllib.parse import parse_qs
 
     values = parse_qs(scope.get("query_string", b"").decode()).get("after", ["0"])

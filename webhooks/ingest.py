@@ -6,7 +6,9 @@ transaction and a handful of queries carry many webhooks. Each process has one
 writer thread (one database connection) per event loop. After the commit, new
 events go to their conversation's group, and accepted deliveries to their
 account's group, in commit order. A failed broadcast loses nothing: events are
-numbered per conversation and subscribers catch up from the database.
+numbered per conversation and subscribers catch up from the database; and it is
+kept (PendingBroadcast) for the worker to send again as soon as the channel
+layer is back (webhooks.broadcasts), sooner than the subscribers' next check.
 """
 
 import asyncio
@@ -18,13 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from webhooks import store_postgresql
-from webhooks.models import Conversation, Delivery, Event
+from webhooks.models import Conversation, Delivery, Event, PendingBroadcast
 from webhooks.notifications import Change
 
 logger = logging.getLogger(__name__)
@@ -271,12 +274,18 @@ class IngestWriter:
             stored = await loop.run_in_executor(
                 self._executor, _store_batch_in_writer_thread, [p.record for p in batch]
             )
+        except (OperationalError, InterfaceError) as exc:
+            # The database is away (restarting, unreachable): trying each delivery
+            # alone would make each wait for a connection in turn, past
+            # LivePerson's 2.5 s. All get 503 now, and LivePerson retries.
+            logger.error("storing %d webhook deliveries failed: %r", len(batch), exc)
+            _fail(batch, exc)
+            return []
         except DatabaseError as exc:
             if len(batch) > 1:
                 return [s for p in batch for s in await self._store([p])]
             logger.error("storing a webhook delivery failed: %r", exc)
-            if not batch[0].future.done():
-                batch[0].future.set_exception(exc)
+            _fail(batch, exc)
             return []
         for pending, result in zip(batch, stored, strict=True):
             if not pending.future.done():
@@ -287,6 +296,12 @@ class IngestWriter:
         """Return the writer thread's connection and stop the thread (tests, shutdown)."""
         self._executor.submit(_close_connection).result()
         self._executor.shutdown()
+
+
+def _fail(batch: list[_Pending], exc: Exception) -> None:
+    for pending in batch:
+        if not pending.future.done():
+            pending.future.set_exception(exc)
 
 
 _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, IngestWriter]" = weakref.WeakKeyDictionary()
@@ -348,6 +363,35 @@ class Publisher:
                     # Nothing is lost: the events are committed and numbered, and
                     # subscribers fetch what they missed from the database.
                     logger.warning("broadcast of %d deliveries failed: %r", len(merged), exc)
+                    await _keep_for_worker(merged)
+
+
+async def _keep_for_worker(stored: list[Stored]) -> None:
+    try:
+        await database_sync_to_async(pending_broadcasts_record)(stored)
+    except DatabaseError as exc:
+        logger.error("a failed broadcast could not be kept for the worker: %r", exc)
+
+
+def pending_broadcasts_record(stored: list[Stored]) -> int:
+    """Keep what a failed broadcast would have sent, for the worker: per
+    conversation the seq range of its events, per account its delivery ids."""
+    seqs: dict[int, tuple[int, int]] = {}
+    deliveries: dict[str, list[int]] = {}
+    for item in stored:
+        if not item.events:
+            continue
+        for event in item.events:
+            if event.conversation_id is not None:
+                low, high = seqs.get(event.conversation_id, (event.seq, event.seq))
+                seqs[event.conversation_id] = (min(low, event.seq), max(high, event.seq))
+        deliveries.setdefault(item.delivery.account_id, []).append(item.delivery.pk)
+    rows = [
+        PendingBroadcast(conversation_pk=pk, from_seq=low, to_seq=high) for pk, (low, high) in seqs.items()
+    ]
+    rows += [PendingBroadcast(account_id=account, delivery_ids=ids) for account, ids in deliveries.items()]
+    PendingBroadcast.objects.bulk_create(rows)
+    return len(rows)
 
 
 async def _broadcast(layer, stored: list[Stored]) -> None:

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from worker.models import Leased
+
 
 class DeliveryQuerySet(models.QuerySet):
     def for_account(self, account_id: str):
@@ -142,3 +144,24 @@ class Event(models.Model):
             "received_at": self.received_at.isoformat(),
             "payload": self.payload,
         }
+
+
+class PendingBroadcast(Leased):
+    """A group message the channel layer refused (Redis down, timeout), kept for
+    the worker to send again (webhooks.broadcasts). Written only when a
+    broadcast fails, never on the way of a successful one."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    # Either a conversation's events seq from_seq..to_seq (read again from the
+    # database when sent), or an account's deliveries.
+    conversation_pk = models.BigIntegerField(null=True, blank=True)
+    from_seq = models.BigIntegerField(null=True, blank=True)
+    to_seq = models.BigIntegerField(null=True, blank=True)
+    account_id = models.CharField(max_length=64, blank=True)
+    delivery_ids = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        if self.conversation_pk is not None:
+            return f"conversation {self.conversation_pk} #{self.from_seq}-{self.to_seq}"
+        return f"account {self.account_id}: {len(self.delivery_ids)} deliveries"

@@ -11,10 +11,12 @@ when it cannot store in time. Every request it reads is recorded.
 
 import json
 import logging
+import time
 
 from django.conf import settings
 from django.db import DatabaseError
 
+from connector_site import logs
 from webhooks import ingest, notifications, secrets
 from webhooks.ingest import DeliveryRecord
 from webhooks.models import Delivery
@@ -46,8 +48,19 @@ Reason = Delivery.Reason
 
 
 async def application(scope, receive, send):
-    """ASGI entry point for the webhook path."""
+    """ASGI entry point for the webhook path; logs one access line (one logger call)."""
+    started = time.monotonic()
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    token = logs.request_id_var.set(logs.request_id_from(headers.get("x-request-id")))
+    try:
+        status = await _handle(scope, receive, send, headers)
+        logs.access(scope["method"], scope["path"], status, started)
+    finally:
+        logs.request_id_var.reset(token)
+
+
+async def _handle(scope, receive, send, headers: dict) -> int:
+    """Answer the request; returns the status sent."""
     record = DeliveryRecord(
         status=200,
         accepted=False,
@@ -67,7 +80,7 @@ async def application(scope, receive, send):
     if too_large:
         return await _finish(send, _rejected(record, 413, Reason.TOO_LARGE))
     await _decide(record, headers, body)
-    await _finish(send, record)
+    return await _finish(send, record)
 
 
 async def _decide(record: DeliveryRecord, headers: dict, body: bytes) -> None:
@@ -101,7 +114,7 @@ def _rejected(record: DeliveryRecord, status: int, reason: str) -> DeliveryRecor
     return record
 
 
-async def _finish(send, record: DeliveryRecord, allow: str = "") -> None:
+async def _finish(send, record: DeliveryRecord, allow: str = "") -> int:
     """Store the record, then answer; 503 when it could not be stored."""
     try:
         stored = await ingest.get_writer().store(record)
@@ -113,7 +126,9 @@ async def _finish(send, record: DeliveryRecord, allow: str = "") -> None:
         return await _respond(send, 503, {"status": "unavailable"}, retry_after="5")
     reason = stored.delivery.reason
     extra = {"allow": allow} if allow else {}
-    await _respond(send, record.status, {"status": reason, "events": stored.delivery.event_count}, **extra)
+    return await _respond(
+        send, record.status, {"status": reason, "events": stored.delivery.event_count}, **extra
+    )
 
 
 def masked(headers: dict) -> dict:
@@ -148,7 +163,7 @@ async def _drain(receive) -> None:
             return
 
 
-async def _respond(send, status: int, body: dict, *, retry_after: str = "", allow: str = "") -> None:
+async def _respond(send, status: int, body: dict, *, retry_after: str = "", allow: str = "") -> int:
     payload = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     if retry_after:
@@ -157,3 +172,4 @@ async def _respond(send, status: int, body: dict, *, retry_after: str = "", allo
         headers.append((b"allow", allow.encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+    return status

@@ -217,8 +217,9 @@ def events_after(*, conversation: Conversation, seq: int) -> list[dict]:
     return [event.as_message() for event in events]
 
 
-def last_seq(*, conversation: Conversation) -> int:
-    return Conversation.objects.filter(pk=conversation.pk).values_list("last_seq", flat=True).first() or 0
+def newest_seqs(*, pks: list[int]) -> dict[int, int]:
+    """The newest event seq of each conversation, in one query."""
+    return dict(Conversation.objects.filter(pk__in=pks).values_list("pk", "last_seq"))
 
 
 def deliveries_after(*, account_id: str, after_id: int) -> list[dict]:

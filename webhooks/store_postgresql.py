@@ -66,6 +66,14 @@ WHERE c.id = v.id
 
 def store_batch(records) -> list:
     """One transaction for the whole batch; see ingest.store_batch_orm for the rules."""
+    # psycopg's own errors (PostgreSQL restarted: "the connection is closed")
+    # become Django's DatabaseError, which the writer answers with 503 and a new
+    # connection; raw, they escaped it, and every later batch failed the same way.
+    with connection.wrap_database_errors:
+        return _store_batch(records)
+
+
+def _store_batch(records) -> list:
     from webhooks.ingest import Stored, decide_delivery
 
     connection.ensure_connection()

@@ -125,3 +125,43 @@ def test_env_example_copied_as_is_means_every_default():
 
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["csds"] == "adminlogin.liveperson.net"
+
+
+SQLITE_WRITER = """
+import django, os, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connector_site.settings")
+django.setup()
+from django.db import connection, transaction
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE IF NOT EXISTS hits (writer TEXT)")
+for _ in range(40):
+    # Read, then write, like a sandbox request or a worker job: with SQLite's
+    # default deferred transactions the write fails at once when the other
+    # process holds the write lock.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM hits")
+        time.sleep(0.002)
+        cursor.execute("INSERT INTO hits VALUES (%s)", [sys.argv[1]])
+"""
+
+
+def test_the_zero_config_sqlite_database_takes_two_writing_processes(tmp_path):
+    """`make run` has two writers, daphne and the worker, on one SQLite file."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    database = tmp_path / "local.sqlite3"
+    env = django_env(DATABASE_URL=f"sqlite:///{database}", DJANGO_DEBUG="true")
+    sqlite3.connect(database).execute("CREATE TABLE hits (writer TEXT)").connection.close()
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", SQLITE_WRITER, name], cwd=BASE_DIR, env=env, stderr=subprocess.PIPE
+        )
+        for name in ("daphne", "worker")
+    ]
+    errors = [writer.communicate(timeout=120)[1].decode() for writer in writers]
+
+    assert [writer.returncode for writer in writers] == [0, 0], errors
+    with sqlite3.connect(database) as check:
+        assert check.execute("SELECT COUNT(*) FROM hits").fetchone() == (80,)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from sandbox.models import LoginSession, RequestLog
+from sandbox.models import LoginSession, Notification, RequestLog
 from sandbox.services import fault_set, sandbox_seed
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +181,16 @@ def test_the_index_page_lists_the_accounts(client):
 
     assert b"90000001" in response.content
     assert b"le90000002" in response.content
+
+
+def test_the_index_page_shows_what_the_webhooks_sent(client):
+    from sandbox.tests.webhook_endpoint import queue, sandbox_app
+
+    notification = queue(sandbox_app("https://127.0.0.1/hook"), "conversation-on-the-page", "hi")
+    Notification.objects.filter(pk=notification.pk).update(status="dropped", attempts=3, last_status=503)
+
+    response = client.get("/sandbox/")
+
+    assert b"conversation-on-the-page" in response.content
+    assert b"Given up: retries or retention exhausted" in response.content
+    assert b"HTTP 503" in response.content

@@ -1,6 +1,11 @@
 """The batch transaction, in both implementations: plain SQL for PostgreSQL and the ORM."""
 
+import asyncio
+
+import psycopg
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import DatabaseError, connection
 
 from webhooks import ingest, store_postgresql
 from webhooks.models import Conversation, Delivery, Event
@@ -101,3 +106,57 @@ def test_nul_characters_are_stored_instead_of_failing_the_batch():
 
     assert [len(s.events) for s in stored] == [1, 1]
     assert Event.objects.get(seq=1).payload["event"]["message"] == "bad\ufffdbyte"
+
+
+def _terminate_backend(pid: int) -> None:
+    """What a PostgreSQL restart does to an open connection, done from another one."""
+    db = connection.settings_dict
+    with psycopg.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"]) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+def test_a_lost_connection_fails_the_batch_as_a_database_error_and_the_next_batch_reconnects():
+    ingest._store_batch_in_writer_thread([_record(payloads.content(1))])
+    _terminate_backend(connection.connection.info.backend_pid)
+
+    # A DatabaseError is what the writer answers with 503 (and drops the connection for).
+    with pytest.raises(DatabaseError):
+        ingest._store_batch_in_writer_thread([_record(payloads.content(2))])
+    stored = ingest._store_batch_in_writer_thread([_record(payloads.content(2))])
+
+    assert [event.seq for event in stored[0].events] == [2]
+
+
+async def test_when_the_database_goes_away_a_whole_batch_fails_at_once(monkeypatch):
+    """Each delivery retried alone would wait for a connection in turn, past LivePerson's 2.5 s."""
+    writer = ingest.IngestWriter()
+    attempts = []
+    store_in_thread = ingest._store_batch_in_writer_thread
+
+    def counted(records):
+        attempts.append(len(records))
+        return store_in_thread(records)
+
+    monkeypatch.setattr(ingest, "_store_batch_in_writer_thread", counted)
+    loop = asyncio.get_running_loop()
+    try:
+        await writer.store(_record(payloads.content(1)))
+        writer_pid = await loop.run_in_executor(
+            writer._executor, lambda: connection.connection.info.backend_pid
+        )
+        await sync_to_async(_terminate_backend)(writer_pid)
+        attempts.clear()
+
+        # Three deliveries arrive while the writer is busy: they form one batch.
+        results = await asyncio.gather(
+            *(writer.store(_record(payloads.content(seq))) for seq in (2, 3, 4)), return_exceptions=True
+        )
+        failed_attempts = list(attempts)
+        # LivePerson's retry finds the database back, on a new connection.
+        retried = await writer.store(_record(payloads.content(2)))
+    finally:
+        await loop.run_in_executor(None, writer.close)
+
+    assert [isinstance(result, DatabaseError) for result in results] == [True, True, True]
+    assert failed_attempts == [3]
+    assert [event.seq for event in retried.events] == [2]

@@ -1,0 +1,237 @@
+"""ws/chat/<pk>/?after=<seq>: the demo chat's socket, for the consumer's side.
+
+Server to browser: {"type": "conversation"} on connect and whenever state, stage
+or dialog change; {"type": "events"} with the conversation's webhook events, each
+once and in seq order (gap-free as in webhooks.consumers, catch-up after
+`?after=`); {"type": "requests"} console entries (all on connect, then live);
+{"type": "history"} on connect when the stored events do not cover the
+conversation (its app's webhooks do not point here); {"type": "sent"} and
+{"type": "error"} answering the browser's actions.
+
+Browser to server: {"action": "send_text" | "chat_state" | "receipt" |
+"quick_reply" | "survey_answer" | "close" | "close_survey" | "sync", ...}.
+Actions of one socket run one after another, in order, off the event loop; the
+socket keeps receiving events meanwhile.
+
+Deviations from (additions to) the chat contract:
+- "history" is sent only on a fresh connect (no `?after=`), and only when the
+  app's webhooks do not all go to a /notifications/event endpoint; each record
+  also has "dialog_id", and "seq" is LivePerson's sequence (the same number as an
+  event's payload.sequence, so the page can skip duplicates).
+- "sent" and "error" carry the browser's ref; "close"/"close_survey" answer
+  nothing on success (the "conversation" frame follows from the webhook).
+- "sent".sequence may be null if LivePerson's answer carried none.
+"""
+
+import asyncio
+import logging
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from accounts.lp_session import SESSION_KEY
+from chat import selectors, services
+from chat.models import ChatConversation
+from chat.offloop import off_loop
+from webhooks import selectors as webhook_selectors
+from webhooks.consumers import after_seq, follows
+
+logger = logging.getLogger(__name__)
+
+NOT_ALLOWED = 4403
+NOT_FOUND = 4404
+ACTIONS = {"send_text", "chat_state", "receipt", "quick_reply", "survey_answer", "close", "close_survey"}
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    """One browser tab on one demo chat conversation."""
+
+    chat = None
+    events_conversation = None
+    tasks = ()
+
+    # --- Socket handlers ---
+
+    async def connect(self):
+        user = self.scope["user"]
+        if user.is_anonymous:
+            return await self.close(code=NOT_ALLOWED)
+        pk = self.scope["url_route"]["kwargs"]["pk"]
+        chat = await off_loop(selectors.conversation_for)(pk=pk, user=user)
+        if chat is None:
+            return await self.close(code=NOT_FOUND)
+        self.chat = chat
+        self.events_conversation = await off_loop(services.events_conversation)(chat)
+        self.last_seq = after_seq(self.scope)
+        self.last_request_id = 0
+        self.shown = None
+        self.send_lock = asyncio.Lock()
+        self.actions = asyncio.Queue()
+        self.groups_joined = [self.events_conversation.group_name, chat.group_name]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await self.show_conversation(sync=True)
+        await self.catch_up()
+        if after_seq(self.scope) == 0:  # a fresh page, not a reconnect
+            await self.send_history()
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._run_actions()), loop.create_task(self._resync_periodically())]
+
+    async def disconnect(self, code):
+        for task in self.tasks:
+            task.cancel()
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        action = content.get("action") if isinstance(content, dict) else None
+        if action == "sync":
+            return await self.catch_up()
+        if action not in ACTIONS:
+            return await self.send_json({"type": "error", "ref": None, "message": "Unknown action."})
+        await self.actions.put(content)
+
+    async def send_history(self):
+        """LivePerson's history of the conversation, when our stored events miss some."""
+        try:
+            records = await off_loop(_history)(self.chat, self.scope["session"])
+        except services.ChatError as exc:
+            return await self.send_json({"type": "error", "ref": None, "message": exc.message})
+        if records is not None:
+            await self.send_json({"type": "history", "records": records})
+
+    # --- Actions (in order, off the event loop) ---
+
+    async def _run_actions(self):
+        while True:
+            content = await self.actions.get()
+            ref = content.get("ref")
+            try:
+                sequence = await off_loop(_act)(self.chat.pk, content)
+            except services.ChatError as exc:
+                await self.send_json({"type": "error", "ref": ref, "message": exc.message})
+                continue
+            except Exception:  # noqa: BLE001 - the socket must survive a bug in one action
+                logger.exception("chat action %s failed", content.get("action"))
+                await self.send_json({"type": "error", "ref": ref, "message": "Something went wrong."})
+                continue
+            if content["action"] in ("send_text", "quick_reply", "survey_answer"):
+                await self.send_json({"type": "sent", "ref": ref, "sequence": sequence})
+
+    # --- Group handlers ---
+
+    async def conversation_events(self, event):
+        events = sorted(event["events"], key=lambda e: e["seq"])
+        async with self.send_lock:
+            fresh = [e for e in events if e["seq"] > self.last_seq]
+            if not follows(fresh, self.last_seq):
+                return await self._catch_up_events()
+            await self._send_events(fresh)
+
+    async def chat_requests(self, event):
+        async with self.send_lock:
+            await self._catch_up_requests()
+
+    # --- Catch-up ---
+
+    async def catch_up(self):
+        async with self.send_lock:
+            await self._catch_up_events()
+            await self._catch_up_requests()
+
+    async def _catch_up_events(self):
+        while True:
+            events = await off_loop(webhook_selectors.events_after)(
+                conversation=self.events_conversation, seq=self.last_seq
+            )
+            if not events:
+                return
+            await self._send_events(events)
+
+    async def _send_events(self, events: list[dict]):
+        """Send events that follow `last_seq`, and only those; then follow any state change."""
+        events = [e for e in events if e["seq"] > self.last_seq]
+        if not events:
+            return
+        self.last_seq = events[-1]["seq"]
+        await self.send_json({"type": "events", "events": events})
+        if any(e["notification_type"] == services.CONVERSATION_CHANGE for e in events):
+            await off_loop(services.conversation_apply_changes)(conversation=self.chat, events=events)
+            await self.show_conversation()
+
+    async def _catch_up_requests(self):
+        while True:
+            rows = await off_loop(selectors.requests_after)(
+                conversation=self.chat, after_id=self.last_request_id
+            )
+            if not rows:
+                return
+            self.last_request_id = rows[-1]["id"]
+            await self.send_json({"type": "requests", "requests": rows})
+
+    async def show_conversation(self, *, sync: bool = False):
+        """Send the conversation frame when it differs from what this socket showed."""
+        shown = await off_loop(_conversation_now)(self.chat, sync=sync)
+        if shown != self.shown:
+            self.shown = shown
+            await self.send_json({"type": "conversation", "conversation": shown})
+
+    async def _resync_periodically(self):
+        """Catch up now and then: a lost channel-layer message is noticed even when
+        nothing else happens in the conversation."""
+        while True:
+            await asyncio.sleep(settings.WEBHOOK_RESYNC_SECONDS)
+            await self.catch_up()
+
+
+def _conversation_now(chat: ChatConversation, *, sync: bool) -> dict:
+    if sync:
+        services.conversation_sync_state(conversation=chat)
+    else:
+        chat.refresh_from_db()
+    return selectors.conversation_message(chat)
+
+
+def _history(chat: ChatConversation, session) -> list[dict] | None:
+    """The history records, or None when our stored events cover the conversation."""
+    if not services.history_needed(chat):
+        return None
+    lp = session.get(SESSION_KEY) or {}
+    if not lp.get("bearer"):
+        raise services.ChatError("Log in again to see this conversation's history.")
+    return services.conversation_history(conversation=chat, bearer=lp["bearer"])
+
+
+def _act(pk: int, content: dict) -> int | None:
+    """Carry out one browser action on a freshly read conversation (another socket
+    or a webhook may have changed its dialog)."""
+    chat = ChatConversation.objects.select_related("installation").get(pk=pk)
+    action = content["action"]
+    if action == "send_text":
+        return services.conversation_send_text(conversation=chat, text=_text(content))
+    if action == "quick_reply":
+        metadata = content.get("metadata") if isinstance(content.get("metadata"), list) else None
+        return services.conversation_send_text(conversation=chat, text=_text(content), metadata=metadata)
+    if action == "survey_answer":
+        return services.survey_answer(
+            conversation=chat,
+            sequence=content.get("sequence"),
+            text=_text(content),
+            metadata=content.get("metadata"),
+        )
+    if action == "chat_state":
+        return services.conversation_chat_state(conversation=chat, state=str(content.get("state")))
+    if action == "receipt":
+        sequences = content.get("sequences") if isinstance(content.get("sequences"), list) else []
+        return services.conversation_receipt(
+            conversation=chat, status=str(content.get("status")), sequences=sequences
+        )
+    if action == "close":
+        return services.conversation_close(conversation=chat)
+    return services.conversation_close_for_survey(conversation=chat)
+
+
+def _text(content: dict) -> str:
+    text = content.get("text")
+    return text if isinstance(text, str) else ""

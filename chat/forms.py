@@ -1,0 +1,76 @@
+"""The demo chat's start form: which app, who the consumer is, the conversation's
+options (§5.3, §6.1, §8) and the first message."""
+
+from django import forms
+from django.core.validators import RegexValidator
+
+from chat import services
+
+DIGITS = RegexValidator(r"^[0-9]+$", "Digits only.")
+SKILL = RegexValidator(r"^(-1|[0-9]+)$", "A skill id (digits), or -1 for any skill.")
+SURVEY_HINT = (
+    "The skill of the post-conversation survey: the conversation is opened on it, and the survey "
+    "runs when you close with a survey. A survey needs "
+    + ", ".join(services.SURVEY_FEATURES)
+    + ": they are added when you give a survey skill."
+)
+
+
+class ConversationStartForm(forms.Form):
+    """Everything the original demo asks before opening a conversation."""
+
+    client_id = forms.ChoiceField(label="App")
+    consumer_name = forms.CharField(label="Consumer name", max_length=128, initial="Kim")
+    features = forms.MultipleChoiceField(
+        label="Features",
+        choices=[(name, name) for name in services.FEATURES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        initial=["AUTO_MESSAGES", "RICH_CONTENT", "QUICK_REPLIES", "MULTI_DIALOG"],
+        help_text="Sent as Client-Properties on every call; LivePerson enables what the account allows.",
+    )
+    campaign_id = forms.CharField(label="Campaign id", max_length=32, required=False, validators=[DIGITS])
+    engagement_id = forms.CharField(label="Engagement id", max_length=32, required=False, validators=[DIGITS])
+    skill_id = forms.CharField(label="Skill id", max_length=32, initial="-1", validators=[SKILL])
+    survey_skill_id = forms.CharField(
+        label="Survey skill id", max_length=32, required=False, validators=[DIGITS], help_text=SURVEY_HINT
+    )
+    ttr = forms.ChoiceField(
+        label="Time to respond (TTR)",
+        choices=[("", "Default"), ("NORMAL", "Normal"), ("URGENT", "Urgent"), ("PRIORITIZED", "Prioritized")],
+        required=False,
+    )
+    first_message = forms.CharField(
+        label="First message",
+        max_length=5000,
+        initial="Hello",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Sent right after the conversation opens.",
+    )
+
+    def __init__(self, *args, apps=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client_id"].choices = [(app.client_id, app.name) for app in apps]
+
+    def clean(self):
+        data = super().clean()
+        campaign, engagement = data.get("campaign_id"), data.get("engagement_id")
+        if bool(campaign) != bool(engagement):
+            # campaignInfo carries both or neither (§6.1).
+            self.add_error(
+                "engagement_id" if campaign else "campaign_id",
+                "Give both campaign and engagement ids, or neither.",
+            )
+        return data
+
+    def start_options(self) -> services.StartOptions:
+        data = self.cleaned_data
+        return services.StartOptions(
+            consumer_name=data["consumer_name"],
+            features=data["features"],
+            campaign_id=data["campaign_id"],
+            engagement_id=data["engagement_id"],
+            skill_id=data["skill_id"],
+            survey_skill_id=data["survey_skill_id"],
+            ttr=data["ttr"],
+        )

@@ -1,0 +1,56 @@
+"""The demo chat's pages: the account's conversations, the start form and the chat
+page. The chat itself runs over ws/chat/<pk>/ (chat.consumers) and static/chat/chat.js."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from apps_admin import services as apps_admin_services
+from apps_admin.views import liveperson_view
+from chat import selectors, services
+from chat.forms import ConversationStartForm
+
+
+@require_GET
+@login_required
+def conversation_list(request):
+    conversations = selectors.conversations_for(user=request.user)
+    return render(request, "chat/list.html", {"conversations": conversations})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@liveperson_view
+def conversation_start(request, lp):
+    apps = services.demo_installations(user=request.user, demo_url=apps_admin_services.demo_endpoint(request))
+    form = ConversationStartForm(
+        request.POST or None, apps=apps, initial={"client_id": request.GET.get("app")}
+    )
+    status = 400 if request.method == "POST" else 200
+    if form.is_valid():
+        try:
+            conversation = services.conversation_start(
+                user=request.user,
+                lp=lp,
+                client_id=form.cleaned_data["client_id"],
+                options=form.start_options(),
+                first_message=form.cleaned_data["first_message"],
+            )
+        except services.ChatError as exc:
+            form.add_error(None, str(exc))
+            status = 502  # LivePerson refused or failed; the form keeps what was typed
+        else:
+            return redirect("chat:detail", pk=conversation.pk)
+    return render(request, "chat/start.html", {"form": form, "apps": apps}, status=status)
+
+
+@never_cache
+@require_GET
+@login_required
+def conversation_detail(request, pk):
+    conversation = selectors.conversation_for(pk=pk, user=request.user)
+    if conversation is None:
+        raise Http404("No such conversation in your account.")
+    return render(request, "chat/detail.html", {"conversation": conversation})

@@ -1,0 +1,76 @@
+"""One periodic check per process for the subscribers of every watched conversation.
+
+A subscriber may miss a channel-layer message (a full channel, Redis down) when
+nothing else happens in its conversation afterwards, so now and then someone
+must compare what it sent with the database. Each socket asking on its own
+costs a query per socket per period: 5,000 idle sockets made 500 queries/s and
+kept daphne 80 % busy (docs/PERFORMANCE.md). Here one task per event loop asks
+once per period for the newest seq of every conversation watched in this
+process, and only subscribers that are behind catch up.
+"""
+
+import asyncio
+import logging
+import weakref
+from collections import defaultdict
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from webhooks import selectors
+
+logger = logging.getLogger(__name__)
+
+
+class ResyncWatch:
+    """The subscribers of one event loop, by conversation pk, and the task checking them."""
+
+    def __init__(self):
+        self.subscribers: dict[int, set] = defaultdict(set)
+        self.task: asyncio.Task | None = None
+
+    def add(self, conversation_pk: int, subscriber) -> None:
+        self.subscribers[conversation_pk].add(subscriber)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def discard(self, conversation_pk: int, subscriber) -> None:
+        watchers = self.subscribers.get(conversation_pk)
+        if watchers is None:
+            return
+        watchers.discard(subscriber)
+        if not watchers:
+            del self.subscribers[conversation_pk]
+        if not self.subscribers and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(settings.WEBHOOK_RESYNC_SECONDS)
+            try:
+                await self.check()
+            except Exception:  # noqa: BLE001 - the database may be away; try again next period
+                logger.exception("checking subscribers for missed events failed")
+
+    async def check(self) -> None:
+        """Tell each subscriber behind its conversation's newest seq to catch up."""
+        if not self.subscribers:
+            return
+        newest = await database_sync_to_async(selectors.newest_seqs)(pks=list(self.subscribers))
+        for pk, watchers in list(self.subscribers.items()):
+            for subscriber in list(watchers):
+                if subscriber.last_seq < newest.get(pk, 0):
+                    logger.info("subscriber of conversation %s missed events; catching up", pk)
+                    asyncio.get_running_loop().create_task(subscriber.catch_up())
+
+
+_watches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ResyncWatch]" = weakref.WeakKeyDictionary()
+
+
+def watch() -> ResyncWatch:
+    """This event loop's watch (daphne runs one loop; tests may run several)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _watches:
+        _watches[loop] = ResyncWatch()
+    return _watches[loop]

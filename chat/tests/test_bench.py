@@ -47,7 +47,9 @@ def test_every_message_is_acknowledged_and_echoed(tmp_path):
     }
     assert summary["socket_closes"] == 0
     assert summary["webhook_post_failures"] == 0
-    assert summary["webhook_posts"] >= 4 * 6  # the message, accept, read, composing, echo, active
+    # Each message and its echo reach the site in posts of their own (the agent answers
+    # later); the agent's receipts and chat states may share a post, so no more is certain.
+    assert summary["webhook_posts"] >= 4 * 2
     for figure in ("sent_p50_ms", "echo_p99_ms", "agent_reply_p50_ms", "cpu_daphne_us_per_message"):
         assert summary[figure] > 0, figure
     assert summary["cpu_worker_us_per_message"] > 0

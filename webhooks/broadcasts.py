@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 from django.db.models import F
 from django.utils import timezone
 
+from webhooks import group_send
 from webhooks.ingest import BROADCAST_TIMEOUT_SECONDS, Stored, account_group_name, delivery_summary
 from webhooks.models import Conversation, Delivery, Event, PendingBroadcast
 from worker import claims
@@ -98,4 +99,4 @@ def _delivery_summaries(ids: list[int]) -> list[dict]:
 async def _send(messages: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     async with asyncio.timeout(BROADCAST_TIMEOUT_SECONDS):
-        await asyncio.gather(*(layer.group_send(group, message) for group, message in messages))
+        await group_send.group_send_many(layer, messages)

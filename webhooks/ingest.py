@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from webhooks import store_postgresql
+from webhooks import group_send, store_postgresql
 from webhooks.models import Conversation, Delivery, Event, PendingBroadcast
 from webhooks.notifications import Change
 
@@ -236,6 +236,9 @@ class IngestWriter:
         self._pending: deque[_Pending] = deque()
         self._wakeup = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-writer")
+        # PostgreSQL: batches are stored from the event loop itself; others
+        # (SQLite locally) through the ORM in the writer thread.
+        self._async_store = store_postgresql.AsyncStore() if connection.vendor == "postgresql" else None
         self._task: asyncio.Task | None = None
         self.publisher = Publisher()
 
@@ -269,11 +272,8 @@ class IngestWriter:
     async def _store(self, batch: list[_Pending]) -> list[Stored]:
         """Commit a batch and settle its futures; on failure, retry each alone
         so that one delivery the database refuses fails by itself."""
-        loop = asyncio.get_running_loop()
         try:
-            stored = await loop.run_in_executor(
-                self._executor, _store_batch_in_writer_thread, [p.record for p in batch]
-            )
+            stored = await self._store_batch([p.record for p in batch])
         except (OperationalError, InterfaceError) as exc:
             # The database is away (restarting, unreachable): trying each delivery
             # alone would make each wait for a connection in turn, past
@@ -292,8 +292,17 @@ class IngestWriter:
                 pending.future.set_result(result)
         return stored
 
+    async def _store_batch(self, records: list[DeliveryRecord]) -> list[Stored]:
+        if self._async_store is not None:
+            return await self._async_store.store_batch(records)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, _store_batch_in_writer_thread, records)
+
     def close(self) -> None:
-        """Return the writer thread's connection and stop the thread (tests, shutdown)."""
+        """Close the writer's connections and stop its thread (tests, shutdown);
+        callable once the event loop has stopped."""
+        if self._async_store is not None:
+            self._async_store.close_now()
         self._executor.submit(_close_connection).result()
         self._executor.shutdown()
 
@@ -328,7 +337,7 @@ class Publisher:
 
     Batches that wait while a broadcast is under way are merged into the next
     one (one message per conversation however many batches), and the
-    conversations of one broadcast are sent to concurrently.
+    conversations of one broadcast go down one Redis pipeline (webhooks.group_send).
     """
 
     def __init__(self):
@@ -404,17 +413,16 @@ async def _broadcast(layer, stored: list[Stored]) -> None:
             if event.conversation_id is not None:
                 by_conversation.setdefault(event.conversation_id, []).append(event.as_message())
         by_account.setdefault(item.delivery.account_id, []).append(delivery_summary(item))
-    sends = [
-        layer.group_send(f"conversation_{pk}", {"type": "conversation.events", "events": events})
+    # Conversations first: their subscribers are the ones waiting.
+    messages = [
+        (f"conversation_{pk}", {"type": "conversation.events", "events": events})
         for pk, events in by_conversation.items()
     ]
-    sends += [
-        layer.group_send(
-            account_group_name(account), {"type": "account.deliveries", "deliveries": deliveries}
-        )
+    messages += [
+        (account_group_name(account), {"type": "account.deliveries", "deliveries": deliveries})
         for account, deliveries in by_account.items()
     ]
-    await asyncio.gather(*sends)
+    await group_send.group_send_many(layer, messages)
 
 
 def delivery_summary(stored: Stored) -> dict:

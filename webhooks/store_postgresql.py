@@ -9,9 +9,12 @@ arrays, five statements' waits); as one statement it is mostly PostgreSQL's
 own work. The ORM spends ~5 ms of CPU building the same queries.
 """
 
+import asyncio
+import contextlib
 import json
 from pathlib import Path
 
+import psycopg
 from django.db import connection
 
 from webhooks.models import Conversation, Delivery, Event
@@ -19,23 +22,79 @@ from webhooks.models import Conversation, Delivery, Event
 FUNCTION_SQL = Path(__file__).with_name("sql").joinpath("store_batch.sql")
 # As text: Django sets this connection to hand jsonb over undecoded.
 STORE_BATCH = "SELECT webhooks_store_batch(%s::jsonb)::text"
+# A PostgreSQL that is away refuses at once; one that hangs must not hold webhooks long.
+CONNECT_TIMEOUT_SECONDS = 2.0
 
 
 def store_batch(records) -> list:
     """One transaction for the whole batch; see ingest.store_batch_orm for the rules."""
-    from webhooks.ingest import Stored
-
     document = _document(records)
     # psycopg's own errors (PostgreSQL restarted: "the connection is closed")
     # become Django's DatabaseError, which the writer answers with 503 and a new
     # connection; raw, they escaped it, and every later batch failed the same way.
     with connection.wrap_database_errors:
         connection.ensure_connection()
-        # A raw psycopg cursor: Django's would wrap and log each call. The writer
-        # thread's connection autocommits: the one statement is the transaction.
+        # A raw psycopg cursor: Django's would wrap and log each call. Outside
+        # transaction.atomic the connection autocommits: the one statement is the transaction.
         with connection.connection.cursor() as cursor:
             cursor.execute(STORE_BATCH, (document,), prepare=True)
-            result = json.loads(cursor.fetchone()[0])
+            return _stored(records, cursor.fetchone()[0])
+
+
+class AsyncStore:
+    """store_batch on the event loop, over a connection of its own.
+
+    The webhook writer's path: handing each batch to a thread and back cost two
+    thread switches per batch, which on these VMs was most of a lone webhook's
+    time in daphne (docs/PERFORMANCE.md). A broken connection (PostgreSQL
+    restarted) is dropped, and the next batch connects again.
+    """
+
+    def __init__(self):
+        self._connection: psycopg.AsyncConnection | None = None
+
+    async def store_batch(self, records) -> list:
+        document = _document(records)
+        with connection.wrap_database_errors:
+            try:
+                raw = await self._connected()
+                cursor = await raw.execute(STORE_BATCH, (document,), prepare=True)
+                row = await cursor.fetchone()
+            except (psycopg.OperationalError, psycopg.InterfaceError, TimeoutError):
+                await self.close()
+                raise
+        return _stored(records, row[0])
+
+    async def _connected(self) -> psycopg.AsyncConnection:
+        if self._connection is None or self._connection.closed:
+            params = connection.get_connection_params()
+            for sync_only in ("cursor_factory", "context"):
+                params.pop(sync_only, None)
+            try:
+                async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
+                    self._connection = await psycopg.AsyncConnection.connect(**params, autocommit=True)
+            except TimeoutError as exc:
+                raise psycopg.OperationalError("connecting to PostgreSQL timed out") from exc
+        return self._connection
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(psycopg.Error):
+                await self._connection.close()
+            self._connection = None
+
+    def close_now(self) -> None:
+        """Close without the event loop (it may have stopped): the socket only."""
+        if self._connection is not None:
+            self._connection.pgconn.finish()
+            self._connection = None
+
+
+def _stored(records, text: str) -> list:
+    """The Stored results of a batch, from the function's answer."""
+    from webhooks.ingest import Stored
+
+    result = json.loads(text)
     deliveries = [_delivery(record, row) for record, row in zip(records, result["deliveries"], strict=True)]
     events: list[list[Event]] = [[] for _ in records]
     conversations: dict[int, Conversation] = {}

@@ -127,24 +127,36 @@ def test_a_lost_connection_fails_the_batch_as_a_database_error_and_the_next_batc
     assert [event.seq for event in stored[0].events] == [2]
 
 
+async def test_a_lost_connection_of_the_event_loop_store_fails_as_a_database_error_then_reconnects():
+    store = store_postgresql.AsyncStore()
+    try:
+        await store.store_batch([_record(payloads.content(1))])
+        await sync_to_async(_terminate_backend)(store._connection.info.backend_pid)
+
+        with pytest.raises(DatabaseError):
+            await store.store_batch([_record(payloads.content(2))])
+        stored = await store.store_batch([_record(payloads.content(2))])
+    finally:
+        await store.close()
+
+    assert [event.seq for event in stored[0].events] == [2]
+
+
 async def test_when_the_database_goes_away_a_whole_batch_fails_at_once(monkeypatch):
     """Each delivery retried alone would wait for a connection in turn, past LivePerson's 2.5 s."""
     writer = ingest.IngestWriter()
     attempts = []
-    store_in_thread = ingest._store_batch_in_writer_thread
+    store_batch = writer._async_store.store_batch
 
-    def counted(records):
+    async def counted(records):
         attempts.append(len(records))
-        return store_in_thread(records)
+        return await store_batch(records)
 
-    monkeypatch.setattr(ingest, "_store_batch_in_writer_thread", counted)
+    monkeypatch.setattr(writer._async_store, "store_batch", counted)
     loop = asyncio.get_running_loop()
     try:
         await writer.store(_record(payloads.content(1)))
-        writer_pid = await loop.run_in_executor(
-            writer._executor, lambda: connection.connection.info.backend_pid
-        )
-        await sync_to_async(_terminate_backend)(writer_pid)
+        await sync_to_async(_terminate_backend)(writer._async_store._connection.info.backend_pid)
         attempts.clear()
 
         # Three deliveries arrive while the writer is busy: they form one batch.

@@ -13,10 +13,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from connector_site import daphne_tuning  # noqa: E402
 from connector_site.routing import websocket_urlpatterns  # noqa: E402
 from webhooks import receiver  # noqa: E402
 
 WEBHOOK_PATH = "/notifications/event"
+
+daphne_tuning.install()
 
 
 async def http_application(scope, receive, send):

@@ -1,6 +1,7 @@
 """Memory per WebSocket connection: many idle subscribers on one daphne (`--idle-subscribers`).
 
-One fresh daphne process, reached directly. N subscribers, spread round-robin
+One fresh daphne process, reached directly (with --nginx: through an nginx of
+its own, TLS, whose workers' memory is read too). N subscribers, spread round-robin
 over the conversations and over several client processes (each holds its
 sockets in one event loop), connect and then stay idle for `--idle-hold` s.
 Reported: daphne's resident memory (VmRSS) before and after ÷ connections;
@@ -22,21 +23,26 @@ from bench.subscribers import SubscriberProcess, Subscription, tally
 PER_CLIENT_PROCESS = 1250  # sockets per subscriber process: 4 processes for 5,000
 SETTLE_SECONDS = 2.0  # after the last connection, before reading daphne's memory
 TARGET_SUBSCRIBERS = 5000
+# Per nginx worker: every proxied WebSocket holds a client and an upstream
+# connection, and one worker may take most of them.
+NGINX_CONNECTIONS = 2 * TARGET_SUBSCRIBERS + 1024
 
 
 async def measure(bench, count: int) -> dict:
     """`count` idle subscribers on `bench`'s one daphne (a webhooks.Bench); the figures."""
     server = bench.servers[0]
     factory, pks = await bench.new_conversations()
-    rss_before = procs.rss_bytes(server.pid)
+    rss_before, nginx_before = procs.rss_bytes(server.pid), _nginx_rss(bench)
     chunks = _chunks(_subscriptions(bench, pks, count), math.ceil(count / PER_CLIENT_PROCESS))
     started = time.perf_counter()
-    clients = await _start_clients(chunks, bench.cookie, ready_timeout=60 + count / 10)
+    cafile = bench.front.certificate if bench.front else None
+    clients = await _start_clients(chunks, bench.cookie, ready_timeout=60 + count / 10, cafile=cafile)
     try:
         connect_seconds = time.perf_counter() - started
         await asyncio.sleep(SETTLE_SECONDS)
-        rss_after = procs.rss_bytes(server.pid)
-        cpu = CpuGroups([server.pid], bench.database, bench.redis_port)
+        rss_after, nginx_after = procs.rss_bytes(server.pid), _nginx_rss(bench)
+        extra = {"nginx": bench.front.pids} if bench.front else {}
+        cpu = CpuGroups([server.pid], bench.database, bench.redis_port, extra)
         before = cpu.sample()
         await asyncio.sleep(bench.args.idle_hold)
         held = procs.cpu_delta(before, cpu.sample())
@@ -64,6 +70,11 @@ async def measure(bench, count: int) -> dict:
         "rss_after_bytes": rss_after,
         "rss_per_connection_bytes": (rss_after - rss_before) / count,
         "hold_s": bench.args.idle_hold,
+        "through_nginx": bench.front is not None,
+        "nginx_rss_before_bytes": nginx_before,
+        "nginx_rss_after_bytes": nginx_after,
+        "nginx_rss_per_connection_bytes": (nginx_after - nginx_before) / count if bench.front else None,
+        "idle_nginx_cores": held["nginx"] / bench.args.idle_hold if bench.front else None,
         "idle_daphne_cores": held["daphne"] / bench.args.idle_hold,
         "idle_postgres_cores": (held["postgres_backends"] + held["postgres_shared"]) / bench.args.idle_hold,
         "webhooks_sent": len(statuses),
@@ -73,12 +84,19 @@ async def measure(bench, count: int) -> dict:
     }
 
 
+def _nginx_rss(bench) -> int | None:
+    """The resident memory of the nginx master and workers, when there is one."""
+    if not bench.front:
+        return None
+    return sum(procs.rss_bytes(pid) or 0 for pid in bench.front.pids)
+
+
 def _subscriptions(bench, pks: list[int], count: int) -> list[Subscription]:
-    port = bench.servers[0].port
+    port, scheme = bench.ports[0], "wss" if bench.front else "ws"
     return [
         Subscription(
             conversation_pk=pks[i % len(pks)],
-            url=f"ws://127.0.0.1:{port}/ws/conversations/{pks[i % len(pks)]}/events/",
+            url=f"{scheme}://127.0.0.1:{port}/ws/conversations/{pks[i % len(pks)]}/events/",
             after=bench.warm_up_seq,
         )
         for i in range(count)
@@ -90,10 +108,12 @@ def _chunks(items: list, parts: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-async def _start_clients(chunks, cookie: str, ready_timeout: float) -> list[SubscriberProcess]:
+async def _start_clients(
+    chunks, cookie: str, ready_timeout: float, cafile: str | None
+) -> list[SubscriberProcess]:
     """Every client process at once (each connects its sockets one after another)."""
     started = await asyncio.gather(
-        *(asyncio.to_thread(SubscriberProcess, chunk, cookie, ready_timeout) for chunk in chunks),
+        *(asyncio.to_thread(SubscriberProcess, chunk, cookie, ready_timeout, cafile) for chunk in chunks),
         return_exceptions=True,
     )
     failures = [result for result in started if isinstance(result, BaseException)]
@@ -147,6 +167,20 @@ def markdown(idle: dict) -> str:
             f"{_mib(idle['rss_before_bytes'])} → {_mib(idle['rss_after_bytes'])}",
         ),
         ("**daphne memory per connection, KiB**", f"**{_kib(idle['rss_per_connection_bytes'])}**"),
+    ]
+    if idle.get("through_nginx"):
+        rows += [
+            (
+                "nginx RSS (master and workers) before → after, MiB",
+                f"{_mib(idle['nginx_rss_before_bytes'])} → {_mib(idle['nginx_rss_after_bytes'])}",
+            ),
+            (
+                "**nginx memory per connection (TLS), KiB**",
+                f"**{_kib(idle['nginx_rss_per_connection_bytes'])}**",
+            ),
+            ("nginx CPU while idle, cores", f"{idle['idle_nginx_cores']:.2f}"),
+        ]
+    rows += [
         (f"Socket drops while held {idle['hold_s']:g} s and after", f"{idle['socket_drops']:,}"),
         (
             "CPU while idle, cores: daphne / PostgreSQL",
@@ -162,6 +196,7 @@ def markdown(idle: dict) -> str:
             " / ".join("–" if idle[key] is None else _ms(idle[key]) for key in _PUSH),
         ),
     ]
+    route = "through nginx (TLS)" if idle.get("through_nginx") else "reached directly, not through nginx"
     return "\n".join(
         [
             "### Idle WebSocket subscribers on one daphne process",
@@ -170,13 +205,14 @@ def markdown(idle: dict) -> str:
             "|---|---|",
             *[f"| {name} | {value} |" for name, value in rows],
             "",
-            "One fresh daphne process (reached directly, not through nginx), one run. Memory per connection"
+            f"One fresh daphne process ({route}), one run. Memory per connection"
             " = (VmRSS after every socket is open − VmRSS before the first) ÷ connections, so it includes"
-            " Channels' consumer, its periodic-resync task, the channel-layer subscription and Twisted's"
-            " buffers. CPU while idle is mostly each subscriber's resync query every"
-            " `WEBHOOK_RESYNC_SECONDS` (10 s). A handshake the application has not accepted within 5 s"
-            " gets 403 from daphne; the clients then retry after 1 s, doubling, as the page does. Then one"
-            " webhook per conversation: every subscriber must receive it (`--idle-drain` s at most).",
+            " Channels' consumer, the channel-layer subscription and Twisted's buffers. CPU while idle"
+            " includes the process's one resync query for all its subscribers every"
+            " `WEBHOOK_RESYNC_SECONDS` (10 s; webhooks/resync.py). A handshake the application has not"
+            " accepted within 5 s gets 403 from daphne; the clients then retry after 1 s, doubling, as the"
+            " page does. Then one webhook per conversation: every subscriber must receive it"
+            " (`--idle-drain` s at most).",
         ]
     )
 

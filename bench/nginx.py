@@ -98,8 +98,9 @@ def render_site(prefix: Path, upstreams: list[str], http_port: int, https_port: 
     return Template(TEMPLATE.read_text()).safe_substitute(values)
 
 
-def start_nginx(upstream_ports: list[int], prefix: Path) -> Nginx:
-    """nginx in front of `upstream_ports`, configured and logging under `prefix`."""
+def start_nginx(upstream_ports: list[int], prefix: Path, connections: int = WORKER_CONNECTIONS) -> Nginx:
+    """nginx in front of `upstream_ports`, configured and logging under `prefix`;
+    `connections` per worker (each proxied WebSocket takes two)."""
     if not os.path.exists(NGINX):
         raise RuntimeError("--nginx needs Debian's nginx (bin/services installs it)")
     prefix.mkdir(parents=True, exist_ok=True)
@@ -107,7 +108,7 @@ def start_nginx(upstream_ports: list[int], prefix: Path) -> Nginx:
     http_port, https_port = procs.free_port(), procs.free_port()
     upstreams = [f"127.0.0.1:{port}" for port in upstream_ports]
     (prefix / "site.conf").write_text(render_site(prefix, upstreams, http_port, https_port))
-    (prefix / "nginx.conf").write_text(main_config(prefix))
+    (prefix / "nginx.conf").write_text(main_config(prefix, connections=connections))
     log_path = prefix / "nginx.log"
     command = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")]
     with log_path.open("wb") as log:

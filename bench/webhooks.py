@@ -512,8 +512,11 @@ class Launcher:
         )
 
     def idle_bench(self) -> Bench:
-        """One fresh daphne of its own, reached directly: what one process holds per connection."""
-        return Bench(self.args, self._daphnes(1, APP, "/health"), [], self.cookie)
+        """One fresh daphne of its own: what one process holds per connection (with --nginx,
+        reached through an nginx of its own, whose memory per connection is reported too)."""
+        servers = self._daphnes(1, APP, "/health")
+        front = self._front(servers, "nginx-idle", connections=idle.NGINX_CONNECTIONS)
+        return Bench(self.args, servers, [], self.cookie, front=front)
 
     def _daphnes(self, count: int, application: str, ready_path: str) -> list[Server]:
         started = []
@@ -524,10 +527,10 @@ class Launcher:
         self.servers += started
         return started
 
-    def _front(self, servers: list[Server], name: str) -> Nginx | None:
+    def _front(self, servers: list[Server], name: str, **options) -> Nginx | None:
         if not self.args.nginx:
             return None
-        front = start_nginx([server.port for server in servers], self.log_dir / name)
+        front = start_nginx([server.port for server in servers], self.log_dir / name, **options)
         self.stack.callback(stop_nginx, front)
         return front
 

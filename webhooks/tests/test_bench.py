@@ -83,6 +83,10 @@ def test_the_suite_options_run_behind_nginx_with_the_worker_two_stacks_and_idle_
     assert idle["received"] == idle["expected"] == 6
     assert idle["lost"] == 0
     assert idle["rss_per_connection_bytes"] is not None
+    # With --nginx the idle sockets go through an nginx of their own, whose memory is read too.
+    assert idle["through_nginx"] is True
+    assert idle["nginx_rss_after_bytes"] > 0
+    assert idle["idle_nginx_cores"] is not None
     text = docs.read_text()
     assert "## Latest results, behind nginx (TLS)" in text
     assert "### Scale-out with daphne processes" in text

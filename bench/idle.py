@@ -196,7 +196,7 @@ def markdown(idle: dict) -> str:
             " / ".join("–" if idle[key] is None else _ms(idle[key]) for key in _PUSH),
         ),
     ]
-    route = "through nginx (TLS)" if idle.get("through_nginx") else "reached directly, not through nginx"
+    route = "reached through nginx, over TLS" if idle.get("through_nginx") else "reached directly"
     return "\n".join(
         [
             "### Idle WebSocket subscribers on one daphne process",

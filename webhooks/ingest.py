@@ -2,8 +2,9 @@
 
 Every request waits only for the commit of the batch holding its delivery:
 requests that arrive while a batch commits form the next batch, so one
-transaction and a handful of queries carry many webhooks. Each process has one
-writer thread (one database connection) per event loop. After the commit, new
+transaction (one statement on PostgreSQL) carries many webhooks. Each event
+loop has one writer with one database connection: on PostgreSQL an async one
+used from the loop itself, elsewhere a thread's. After the commit, new
 events go to their conversation's group, and accepted deliveries to their
 account's group, in commit order. A failed broadcast loses nothing: events are
 numbered per conversation and subscribers catch up from the database; and it is

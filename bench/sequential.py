@@ -18,14 +18,13 @@ Results are printed as Markdown; nothing is written to the docs.
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from bench import database, procs
+from bench import database, procs, report
 from bench.http_load import App, Connection, WebhookFactory
 from bench.procs import CpuGroups
 from bench.seed import ACCOUNT_ID, CLIENT_ID, SECRET
@@ -104,12 +103,7 @@ def measure_sequential(env: dict, count: int) -> list[dict]:
 
 
 def _percentiles(values: list[float]) -> dict:
-    ordered = sorted(values)
-    return {
-        "p50": statistics.median(ordered),
-        "p90": ordered[int(0.9 * (len(ordered) - 1))],
-        "p99": ordered[int(0.99 * (len(ordered) - 1))],
-    }
+    return {name: report.percentile(values, q) for name, q in (("p50", 50), ("p90", 90), ("p99", 99))}
 
 
 # --- 2. The batch transaction alone -----------------------------------------------------

@@ -107,7 +107,7 @@ def store_batch_orm(records: list[DeliveryRecord]) -> list[Stored]:
 def decide_delivery(record: DeliveryRecord, conversations: dict, known: set) -> tuple[Delivery, list[Event]]:
     """The delivery row and the new events of one record (redeliveries dropped),
     numbering each event in its (locked) conversation."""
-    delivery = _delivery(record)
+    delivery = delivery_from(record)
     new = []
     if record.accepted:
         new = [_event(record, change, conversations, known) for change in record.changes]
@@ -160,21 +160,38 @@ def _stored_dedupe_keys(conversations, records) -> set[tuple[int, str]]:
     )
 
 
-def _delivery(record: DeliveryRecord) -> Delivery:
-    return Delivery(
-        received_at=record.received_at,
+def delivery_from(record: DeliveryRecord, **decided) -> Delivery:
+    """The delivery row of a record; `decided`: what the transaction settled (pk, reason, event_count)."""
+    fields = {
+        "received_at": record.received_at,
+        "account_id": record.account_id,
+        "client_id": record.client_id,
+        "method": record.method,
+        "status": record.status,
+        "accepted": record.accepted,
+        "reason": record.reason,
+        "signature_algorithm": record.signature_algorithm,
+        "signature_valid": record.signature_valid,
+        "headers": record.headers,
+        "body": record.body,
+        "body_truncated": record.body_truncated,
+        "notification_type": record.notification_type,
+    }
+    return Delivery(**{**fields, **decided})
+
+
+def event_from(record: DeliveryRecord, change: Change, **numbered) -> Event:
+    """The event row of one change; `numbered`: its conversation and seq (and pk, delivery)."""
+    return Event(
         account_id=record.account_id,
         client_id=record.client_id,
-        method=record.method,
-        status=record.status,
-        accepted=record.accepted,
-        reason=record.reason,
-        signature_algorithm=record.signature_algorithm,
-        signature_valid=record.signature_valid,
-        headers=record.headers,
-        body=record.body,
-        body_truncated=record.body_truncated,
         notification_type=record.notification_type,
+        event_type=change.event_type[:64],
+        dialog_id=change.dialog_id[:128],
+        dedupe_key=change.dedupe_key,
+        payload=change.payload,
+        received_at=record.received_at,
+        **numbered,
     )
 
 
@@ -190,18 +207,7 @@ def _event(record, change: Change, conversations, known: set) -> Event | None:
         conversation.last_event_at = record.received_at
         conversation.client_id = record.client_id
         seq = conversation.last_seq
-    return Event(
-        conversation=conversation,
-        seq=seq,
-        account_id=record.account_id,
-        client_id=record.client_id,
-        notification_type=record.notification_type,
-        event_type=change.event_type[:64],
-        dialog_id=change.dialog_id[:128],
-        dedupe_key=change.dedupe_key,
-        payload=change.payload,
-        received_at=record.received_at,
-    )
+    return event_from(record, change, conversation=conversation, seq=seq)
 
 
 def _store_batch_in_writer_thread(records: list[DeliveryRecord]) -> list[Stored]:

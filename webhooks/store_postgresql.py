@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 from django.db import connection
 
-from webhooks.models import Conversation, Delivery, Event
+from webhooks.models import Conversation, Event
 
 FUNCTION_SQL = Path(__file__).with_name("sql").joinpath("store_batch.sql")
 # As text: Django sets this connection to hand jsonb over undecoded.
@@ -92,16 +92,30 @@ class AsyncStore:
 
 def _stored(records, text: str) -> list:
     """The Stored results of a batch, from the function's answer."""
-    from webhooks.ingest import Stored
+    # ingest imports this module: its row builders are imported at call time.
+    from webhooks.ingest import Stored, delivery_from, event_from
 
     result = json.loads(text)
-    deliveries = [_delivery(record, row) for record, row in zip(records, result["deliveries"], strict=True)]
+    deliveries = [
+        delivery_from(record, pk=row["id"], reason=row["reason"], event_count=row["events"])
+        for record, row in zip(records, result["deliveries"], strict=True)
+    ]
     events: list[list[Event]] = [[] for _ in records]
     conversations: dict[int, Conversation] = {}
     for row in result["events"]:
         i, record = row["i"], records[row["i"]]
         change = record.changes[row["j"]]
-        events[i].append(_event(record, change, row, deliveries[i], conversations))
+        conversation = _conversation(record, change, row, conversations)
+        events[i].append(
+            event_from(
+                record,
+                change,
+                pk=row["id"],
+                conversation=conversation,
+                seq=row["seq"],
+                delivery=deliveries[i],
+            )
+        )
     return [Stored(delivery=d, events=new) for d, new in zip(deliveries, events, strict=True)]
 
 
@@ -139,47 +153,14 @@ def _document(records) -> str:
     return json.dumps(batch).replace("\\u0000", "\\ufffd")
 
 
-def _delivery(record, row: dict) -> Delivery:
-    return Delivery(
-        pk=row["id"],
-        received_at=record.received_at,
-        account_id=record.account_id,
-        client_id=record.client_id,
-        method=record.method,
-        status=record.status,
-        accepted=record.accepted,
-        reason=row["reason"],
-        signature_algorithm=record.signature_algorithm,
-        signature_valid=record.signature_valid,
-        headers=record.headers,
-        body=record.body,
-        body_truncated=record.body_truncated,
-        notification_type=record.notification_type,
-        event_count=row["events"],
-    )
-
-
-def _event(record, change, row: dict, delivery: Delivery, conversations: dict) -> Event:
-    conversation = None
-    if row["conversation"] is not None:
-        pk = row["conversation"]
-        if pk not in conversations:
-            conversations[pk] = Conversation(
-                pk=pk, account_id=record.account_id, conversation_id=change.conversation_id
-            )
-        conversation = conversations[pk]
-        conversation.last_seq = row["seq"]  # rows come in seq order
-    return Event(
-        pk=row["id"],
-        conversation=conversation,
-        seq=row["seq"],
-        delivery=delivery,
-        account_id=record.account_id,
-        client_id=record.client_id,
-        notification_type=record.notification_type,
-        event_type=change.event_type[:64],
-        dialog_id=change.dialog_id[:128],
-        dedupe_key=change.dedupe_key,
-        payload=change.payload,
-        received_at=record.received_at,
-    )
+def _conversation(record, change, row: dict, conversations: dict) -> Conversation | None:
+    """The event's conversation, one instance per pk in the batch."""
+    pk = row["conversation"]
+    if pk is None:
+        return None
+    if pk not in conversations:
+        conversations[pk] = Conversation(
+            pk=pk, account_id=record.account_id, conversation_id=change.conversation_id
+        )
+    conversations[pk].last_seq = row["seq"]  # rows come in seq order
+    return conversations[pk]

@@ -13,7 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from connector_site import daphne_tuning  # noqa: E402
+from connector_site import daphne_tuning, gc_tuning  # noqa: E402
 from connector_site.routing import websocket_urlpatterns  # noqa: E402
 from webhooks import receiver  # noqa: E402
 
@@ -35,3 +35,6 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Last: whatever is alive now lives as long as the process.
+gc_tuning.freeze_startup_objects()

@@ -34,7 +34,8 @@ from chat import selectors, services
 from chat.models import ChatConversation
 from chat.offloop import off_loop
 from webhooks import selectors as webhook_selectors
-from webhooks.consumers import after_seq, follows
+from webhooks.consumers import after_seq
+from webhooks.ordering import EventOrder
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     chat = None
     events_conversation = None
+    order = None
     tasks = ()
 
     # --- Socket handlers ---
@@ -62,7 +64,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return await self.close(code=NOT_FOUND)
         self.chat = chat
         self.events_conversation = await off_loop(services.events_conversation)(chat)
-        self.last_seq = after_seq(self.scope)
+        self.order = EventOrder(after_seq(self.scope), fill_gap=self.catch_up)
         self.last_request_id = 0
         self.shown = None
         self.send_lock = asyncio.Lock()
@@ -81,6 +83,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         for task in self.tasks:
             task.cancel()
+        if self.order is not None:
+            self.order.close()
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -122,12 +126,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # --- Group handlers ---
 
     async def conversation_events(self, event):
-        events = sorted(event["events"], key=lambda e: e["seq"])
         async with self.send_lock:
-            fresh = [e for e in events if e["seq"] > self.last_seq]
-            if not follows(fresh, self.last_seq):
-                return await self._catch_up_events()
-            await self._send_events(fresh)
+            await self._send_events(self.order.live(event["events"]))
 
     async def chat_requests(self, event):
         async with self.send_lock:
@@ -143,18 +143,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _catch_up_events(self):
         while True:
             events = await off_loop(webhook_selectors.events_after)(
-                conversation=self.events_conversation, seq=self.last_seq
+                conversation=self.events_conversation, seq=self.order.last_seq
             )
             if not events:
-                return
-            await self._send_events(events)
+                return await self._send_events(self.order.caught_up())
+            await self._send_events(self.order.from_database(events))
 
     async def _send_events(self, events: list[dict]):
-        """Send events that follow `last_seq`, and only those; then follow any state change."""
-        events = [e for e in events if e["seq"] > self.last_seq]
+        """Send events in order (webhooks/ordering.py); then follow any state change."""
         if not events:
             return
-        self.last_seq = events[-1]["seq"]
         await self.send_json({"type": "events", "events": events})
         if any(e["notification_type"] == services.CONVERSATION_CHANGE for e in events):
             await off_loop(services.conversation_apply_changes)(conversation=self.chat, events=events)

@@ -216,6 +216,13 @@ WEBHOOK_SECRET_CACHE_SECONDS = env.float("WEBHOOK_SECRET_CACHE_SECONDS", default
 WEBHOOK_UNKNOWN_APP_CACHE_SECONDS = env.float("WEBHOOK_UNKNOWN_APP_CACHE_SECONDS", default=5.0)
 # Seconds between a WebSocket subscriber's checks for events it may have missed.
 WEBHOOK_RESYNC_SECONDS = env.float("WEBHOOK_RESYNC_SECONDS", default=10.0)
+# Events committed before a check but still on their way through the channel
+# layer are not missed: subscribers behind the check's newest seqs this many
+# seconds later are (webhooks/resync.py).
+WEBHOOK_RESYNC_GRACE_SECONDS = env.float("WEBHOOK_RESYNC_GRACE_SECONDS", default=1.0)
+# How long a subscriber holds an event that arrived after a gap, waiting for the
+# missing ones to arrive too, before reading them from the database (webhooks/ordering.py).
+WEBHOOK_GAP_WAIT_SECONDS = env.float("WEBHOOK_GAP_WAIT_SECONDS", default=0.2)
 # Stored deliveries, events and conversations older than this many days are
 # deleted by the worker every WORKER_CLEANUP_INTERVAL_SECONDS; 0 keeps them forever.
 WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)

@@ -1,10 +1,11 @@
 """Live webhook events over WebSockets, with nothing missed unnoticed.
 
-The channel layer may drop messages (a full channel, Redis down). Events are
-numbered 1, 2, 3... per conversation, so a subscriber here sends each event to
-the browser exactly once and in order: a gap in what the layer delivers, a
-reconnect (`?after=<seq>`), or the periodic check fetches the missing events
-from the database first.
+The channel layer may drop messages (a full channel, Redis down) and deliver
+two processes' broadcasts out of order. Events are numbered 1, 2, 3... per
+conversation, so a subscriber here sends each event to the browser exactly
+once and in order (webhooks/ordering.py): a gap the layer does not fill within
+a moment, a reconnect (`?after=<seq>`), or the periodic check fetches the
+missing events from the database.
 """
 
 import asyncio
@@ -14,6 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from webhooks import ingest, resync, selectors
+from webhooks.ordering import EventOrder
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,12 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
     """/ws/conversations/<pk>/events/?after=<seq>: one conversation's events."""
 
     conversation = None
-    last_seq = 0
+    order = None
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the last event sent to the browser (the periodic check reads it)."""
+        return self.order.last_seq if self.order is not None else 0
 
     # --- Socket handlers ---
 
@@ -39,7 +46,7 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
         )
         if self.conversation is None:
             return await self.close(code=NOT_FOUND)
-        self.last_seq = after_seq(self.scope)
+        self.order = EventOrder(after_seq(self.scope), fill_gap=self.catch_up)
         self.send_lock = asyncio.Lock()
         await self.channel_layer.group_add(self.conversation.group_name, self.channel_name)
         await self.accept()
@@ -48,6 +55,8 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
         resync.watch().add(self.conversation.pk, self)
 
     async def disconnect(self, code):
+        if self.order is not None:
+            self.order.close()
         if self.conversation is not None:
             resync.watch().discard(self.conversation.pk, self)
             await self.channel_layer.group_discard(self.conversation.group_name, self.channel_name)
@@ -61,15 +70,9 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
     # --- Group handlers ---
 
     async def conversation_events(self, event):
-        events = sorted(event["events"], key=lambda e: e["seq"])
         # One sender at a time: the periodic check may be catching up right now.
         async with self.send_lock:
-            fresh = [e for e in events if e["seq"] > self.last_seq]
-            if not follows(fresh, self.last_seq):
-                # A gap, before or inside this message (another process may have
-                # committed the missing ones): the database has them all.
-                return await self._catch_up()
-            await self._send(fresh)
+            await self._send(self.order.live(event["events"]))
 
     # --- Catch-up ---
 
@@ -83,14 +86,11 @@ class ConversationEventsConsumer(AsyncJsonWebsocketConsumer):
                 conversation=self.conversation, seq=self.last_seq
             )
             if not events:
-                return
-            await self._send(events)
+                return await self._send(self.order.caught_up())
+            await self._send(self.order.from_database(events))
 
     async def _send(self, events: list[dict]):
-        """Send events that follow `last_seq`, and only those."""
-        events = [e for e in events if e["seq"] > self.last_seq]
         if events:
-            self.last_seq = events[-1]["seq"]
             await self.send_json({"type": "events", "events": events})
 
 
@@ -123,11 +123,6 @@ class AccountDeliveriesConsumer(AsyncJsonWebsocketConsumer):
 
     async def account_deliveries(self, event):
         await self.send_json({"type": "deliveries", "deliveries": event["deliveries"]})
-
-
-def follows(events: list[dict], last_seq: int) -> bool:
-    """Whether `events` continue exactly from `last_seq`: last_seq+1, +2..."""
-    return all(event["seq"] == last_seq + 1 + index for index, event in enumerate(events))
 
 
 def after_seq(scope) -> int:

@@ -54,10 +54,15 @@ class ResyncWatch:
                 logger.exception("checking subscribers for missed events failed")
 
     async def check(self) -> None:
-        """Tell each subscriber behind its conversation's newest seq to catch up."""
+        """Tell each subscriber still behind its conversation's newest seq to catch up."""
         if not self.subscribers:
             return
         newest = await database_sync_to_async(selectors.newest_seqs)(pks=list(self.subscribers))
+        # Under load, every subscriber is a few events behind the database at
+        # any instant: those events are on their way. Catching up all of them
+        # every period put a burst of queries into the live path; a subscriber
+        # that has not received them a moment later has missed them.
+        await asyncio.sleep(settings.WEBHOOK_RESYNC_GRACE_SECONDS)
         for pk, watchers in list(self.subscribers.items()):
             for subscriber in list(watchers):
                 if subscriber.last_seq < newest.get(pk, 0):

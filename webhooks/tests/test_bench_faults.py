@@ -16,7 +16,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--duration", "3", "--rate", "50", "--outage", "0.5", "--retry-scale", "0.1", "--settle", "20"]
-TINY += ["--drain", "30", "--conversations", "2", "--worker-conversations", "3", "--worker-messages", "5"]
+# Enough sandbox notifications that the worker is still busy at the kill point on a fast machine
+# (with 3 x 6 it had delivered them all before it could be stopped).
+WORKER_CONVERSATIONS, WORKER_MESSAGES = 4, 29
+TINY += ["--drain", "30", "--conversations", "2"]
+TINY += ["--worker-conversations", str(WORKER_CONVERSATIONS), "--worker-messages", str(WORKER_MESSAGES)]
 TINY += ["--worker-post-timeout", "0.5", "--flood-events", "1000", "--flood-concurrency", "32"]
 TINY += ["--soak-minutes", "0.05", "--sample-seconds", "1", "--no-docs"]
 LOAD_SCENARIOS = ["redis", "postgres", "daphne", "flood", "soak"]
@@ -65,7 +69,8 @@ def test_the_killed_worker_held_claims_and_every_notification_is_stored_once(sce
 
     assert worker["at_kill"]["leased"] > 0
     assert 0 < worker["at_kill"]["delivered"] < worker["queued"]
-    assert worker["delivered"] == worker["queued"] == 3 * 6  # an UPSERT and 5 messages each
+    # An UPSERT and the messages, for each conversation.
+    assert worker["delivered"] == worker["queued"] == WORKER_CONVERSATIONS * (1 + WORKER_MESSAGES)
     assert (worker["dropped"], worker["pending"]) == (0, 0)
     assert worker["stored_distinct"] == worker["stored"] == worker["queued"]
     # What the dead worker posted without recording it was posted again, and stored once.

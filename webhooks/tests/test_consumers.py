@@ -7,7 +7,7 @@ from channels.testing import WebsocketCommunicator
 
 from accounts.models import User
 from connector_site.asgi import application
-from webhooks import ingest
+from webhooks import ingest, selectors
 from webhooks.models import Conversation
 from webhooks.notifications import parse
 from webhooks.tests import payloads
@@ -96,8 +96,9 @@ async def test_it_fills_a_gap_left_by_a_lost_message_from_the_database(installat
     await communicator.disconnect()
 
 
-async def test_it_fills_a_gap_inside_one_message(installation, session_cookie):
-    # Two processes: one broadcasts seqs 2 and 4 together, the other's 3 is late.
+async def test_it_fills_a_gap_inside_one_message(installation, session_cookie, settings):
+    # Two processes: one broadcasts seqs 2 and 4 together, the other's 3 is lost.
+    settings.WEBHOOK_GAP_WAIT_SECONDS = 0.05
     await post_signed(payloads.messaging(payloads.content(1)))
     conversation = await _conversation()
     communicator = _socket(f"/ws/conversations/{conversation.pk}/events/?after=1", session_cookie)
@@ -111,8 +112,34 @@ async def test_it_fills_a_gap_inside_one_message(installation, session_cookie):
         conversation.group_name, {"type": "conversation.events", "events": [two, four]}
     )
 
-    assert await _seqs(communicator) == [2, 3, 4]
+    assert await _seqs(communicator) == [2]
+    assert await _seqs(communicator) == [3, 4]  # from the database, after the wait
     assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_it_puts_broadcasts_that_arrive_out_of_order_back_in_order_without_the_database(
+    installation, session_cookie, monkeypatch
+):
+    # Two processes commit seqs 2 and 3; the second one's broadcast comes first.
+    await post_signed(payloads.messaging(payloads.content(1)))
+    conversation = await _conversation()
+    communicator = _socket(f"/ws/conversations/{conversation.pk}/events/?after=1", session_cookie)
+    assert (await communicator.connect())[0]
+    stored = await sync_to_async(_store_silently)(payloads.content(2), payloads.content(3))
+    two, three = (event.as_message() for event in stored[0].events)
+    reads = []
+    events_after = selectors.events_after
+    monkeypatch.setattr(selectors, "events_after", lambda **kw: reads.append(kw) or events_after(**kw))
+    layer = get_channel_layer()
+
+    await layer.group_send(conversation.group_name, {"type": "conversation.events", "events": [three]})
+    assert await communicator.receive_nothing(timeout=0.05)  # 3 waits for 2
+    await layer.group_send(conversation.group_name, {"type": "conversation.events", "events": [two]})
+
+    assert await _seqs(communicator) == [2, 3]
+    assert await communicator.receive_nothing(timeout=0.5)  # past the wait: no catch-up
+    assert reads == []
     await communicator.disconnect()
 
 

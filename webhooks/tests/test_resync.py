@@ -24,6 +24,11 @@ def _conversation(name: str, last_seq: int) -> Conversation:
     return Conversation.objects.create(account_id="90000001", conversation_id=name, last_seq=last_seq)
 
 
+@pytest.fixture(autouse=True)
+def _short_grace(settings):
+    settings.WEBHOOK_RESYNC_GRACE_SECONDS = 0.05
+
+
 async def test_one_query_tells_only_the_subscribers_behind_to_catch_up(monkeypatch):
     first = await sync_to_async(_conversation)("first", 5)
     second = await sync_to_async(_conversation)("second", 2)
@@ -62,4 +67,21 @@ async def test_the_periodic_task_runs_the_check(settings):
 
     await asyncio.wait_for(subscriber.caught_up.wait(), timeout=5)
 
+    watch.discard(conversation.pk, subscriber)
+
+
+async def test_a_subscriber_whose_events_arrive_during_the_grace_is_left_alone(settings):
+    settings.WEBHOOK_RESYNC_GRACE_SECONDS = 0.3
+    conversation = await sync_to_async(_conversation)("in-flight", 8)
+    subscriber = Subscriber(6)  # 7 and 8 are committed and on their way
+    watch = resync.ResyncWatch()
+    watch.add(conversation.pk, subscriber)
+
+    check = asyncio.create_task(watch.check())
+    await asyncio.sleep(0.1)
+    subscriber.last_seq = 8  # the broadcast arrives
+    await check
+    await asyncio.sleep(0)
+
+    assert not subscriber.caught_up.is_set()
     watch.discard(conversation.pk, subscriber)

@@ -23,4 +23,4 @@ RUN DJANGO_SECRET_KEY=build-time-only python manage.py collectstatic --noinput
 
 EXPOSE 8000
 # The app logs one JSON line per request itself: daphne's own access log would repeat it.
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--access-log", "/dev/null", "connector_site.asgi:application"]
+CMD ["python", "-m", "connector_site.serve", "-b", "0.0.0.0", "-p", "8000", "--access-log", "/dev/null", "connector_site.asgi:application"]

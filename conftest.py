@@ -157,7 +157,7 @@ def running_daphne(**env_overrides):
         "LIVEPERSON_SCHEME": "http",
         **env_overrides,
     }
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    command = [sys.executable, "-m", "connector_site.serve", "-b", "127.0.0.1", "-p", str(port)]
     with tempfile.NamedTemporaryFile(prefix="daphne-", suffix=".log", delete=False) as log:
         process = subprocess.Popen(
             [*command, "connector_site.asgi:application"], cwd=BASE_DIR, env=env, stdout=log, stderr=log

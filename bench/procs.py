@@ -67,7 +67,8 @@ def start_daphne(
     ready_path: str,
     port: int | None = None,
 ) -> Server:
-    """Start `python -m daphne ... application` and wait until `ready_path` answers.
+    """Start `python -m connector_site.serve ... application` (daphne, as deployed) and
+    wait until `ready_path` answers.
 
     The command is the one the README deploys with (default verbosity,
     so the access log is on), plus `extra_args` for experiments. `port`: when
@@ -75,7 +76,8 @@ def start_daphne(
     """
     port = port or free_port()
     log_path = log_dir / f"daphne-{port}.log"
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *extra_args, application]
+    command = [sys.executable, "-m", "connector_site.serve", "-b", "127.0.0.1", "-p", str(port)]
+    command += [*extra_args, application]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,

@@ -99,7 +99,11 @@ class EventQuerySet(models.QuerySet):
 class Event(models.Model):
     """One change of an accepted notification, in its conversation's order."""
 
-    conversation = models.ForeignKey(Conversation, null=True, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: the unique (conversation, seq) index starts with it,
+    # and a second one cost every stored event one more index insertion.
+    conversation = models.ForeignKey(
+        Conversation, null=True, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     seq = models.BigIntegerField(null=True, help_text="Position in the conversation: 1, 2, 3...")
     delivery = models.ForeignKey(Delivery, null=True, on_delete=models.SET_NULL, related_name="events")
     account_id = models.CharField(max_length=64)

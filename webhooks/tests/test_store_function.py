@@ -15,3 +15,12 @@ def test_the_installed_function_is_the_files():
 
     body = FUNCTION_SQL.read_text().split("$fn$")[1]
     assert installed == body, "webhooks/sql/store_batch.sql changed: add a migration that installs it again"
+
+
+def test_it_runs_without_sequential_scans():
+    # Its lookups are all by key; a sequential scan grew with the conversation table.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proconfig FROM pg_proc WHERE proname = 'webhooks_store_batch'")
+        (config,) = cursor.fetchone()
+
+    assert config == ["enable_seqscan=off"]

@@ -293,9 +293,8 @@ class IngestWriter:
             _fail(batch, exc)
             return []
         # The broadcast first: the event loop runs what is woken in order, so the
-        # publisher writes to Redis before the requests' answers are written,
-        # and subscribers see the events ~0.3 ms sooner at 500/s; the answers
-        # wait only for that write, not for Redis.
+        # publisher writes to Redis before the requests' answers are written.
+        # The answers wait only for that write, not for Redis's reply.
         self.publisher.publish(stored)
         for pending, result in zip(batch, stored, strict=True):
             if not pending.future.done():

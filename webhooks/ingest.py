@@ -160,9 +160,9 @@ def _stored_dedupe_keys(conversations, records) -> set[tuple[int, str]]:
     )
 
 
-def delivery_from(record: DeliveryRecord, **decided) -> Delivery:
-    """The delivery row of a record; `decided`: what the transaction settled (pk, reason, event_count)."""
-    fields = {
+def delivery_fields(record: DeliveryRecord) -> dict:
+    """The columns of a record's delivery row that the record itself decides."""
+    return {
         "received_at": record.received_at,
         "account_id": record.account_id,
         "client_id": record.client_id,
@@ -177,7 +177,11 @@ def delivery_from(record: DeliveryRecord, **decided) -> Delivery:
         "body_truncated": record.body_truncated,
         "notification_type": record.notification_type,
     }
-    return Delivery(**{**fields, **decided})
+
+
+def delivery_from(record: DeliveryRecord, **decided) -> Delivery:
+    """The delivery row of a record; `decided`: what the transaction settled (pk, reason, event_count)."""
+    return Delivery(**{**delivery_fields(record), **decided})
 
 
 def event_from(record: DeliveryRecord, change: Change, **numbered) -> Event:

@@ -121,21 +121,13 @@ def _stored(records, text: str) -> list:
 
 def _document(records) -> str:
     """The batch as webhooks_store_batch reads it."""
+    from webhooks.ingest import delivery_fields  # at call time, as in _stored
+
     batch = [
         {
+            **delivery_fields(record),
             "received_at": record.received_at.isoformat(),
-            "account_id": record.account_id,
-            "client_id": record.client_id,
-            "method": record.method,
-            "status": record.status,
-            "accepted": record.accepted,
             "reason": str(record.reason),
-            "signature_algorithm": record.signature_algorithm,
-            "signature_valid": record.signature_valid,
-            "headers": record.headers,
-            "body": record.body,
-            "body_truncated": record.body_truncated,
-            "notification_type": record.notification_type,
             "changes": [
                 {
                     "conversation_id": change.conversation_id,

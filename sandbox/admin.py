@@ -1,4 +1,8 @@
+import secrets
+
+from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
 from connector_site.admin import ReadOnlyAdminMixin
 from sandbox.models import (
@@ -38,13 +42,75 @@ class UserAdmin(admin.ModelAdmin):
     exclude = ["password_hash"]
 
 
+# An installation's client secret is write-only here: the page shows its last
+# characters, never the secret itself, not even in a hidden or read-only field.
+
+
+def _new_client_secret() -> str:
+    """A secret as the App Install API issues one (app_install.installation_create)."""
+    return secrets.token_urlsafe(48)
+
+
+def _masked(secret: str) -> str:
+    """The last 4 characters tell two secrets apart and give away little of a long one."""
+    if len(secret) < 16:
+        return "set, too short to show any of it" if secret else "-"
+    return "****" + secret[-4:]
+
+
+class InstallationForm(forms.ModelForm):
+    new_client_secret = forms.CharField(
+        required=False,
+        max_length=Installation._meta.get_field("client_secret").max_length,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to keep the current secret (a new installation gets a random one).",
+    )
+
+    class Meta:
+        model = Installation
+        fields = ["account", "client_id", "client_id_issued_at", "data", "deleted"]
+
+
 @admin.register(Installation)
 class InstallationAdmin(admin.ModelAdmin):
+    form = InstallationForm
     list_display = ["client_id", "__str__", "account", "deleted", "updated_at"]
     list_filter = ["deleted"]
     list_select_related = ["account"]
     raw_id_fields = ["account"]
     search_fields = ["client_id"]
+    fields = [
+        "account",
+        "client_id",
+        "client_secret_hint",
+        "new_client_secret",
+        "client_id_issued_at",
+        "data",
+        "deleted",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["client_secret_hint", "created_at", "updated_at"]
+    actions = ["rotate_client_secret"]
+
+    @admin.display(description="Client secret")
+    def client_secret_hint(self, obj):
+        return _masked(obj.client_secret if obj else "")
+
+    def save_model(self, request, obj, form, change):
+        secret = form.cleaned_data["new_client_secret"]
+        if secret or not obj.client_secret:
+            obj.client_secret = secret or _new_client_secret()
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Rotate the client secret of the selected installations")
+    def rotate_client_secret(self, request, queryset):
+        for installation in queryset:
+            installation.client_secret = _new_client_secret()
+            installation.updated_at = timezone.now()
+            installation.save(update_fields=["client_secret", "updated_at"])
+        self.message_user(request, f"Rotated the client secret of {len(queryset)} installation(s).")
 
 
 @admin.register(Fault)

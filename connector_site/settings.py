@@ -72,6 +72,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication (no-store depends on the user); inside WhiteNoise, so
+    # static files keep their own caching. See "Content-Security-Policy" below.
+    "connector_site.security_headers.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages: it tells the user when their LivePerson session ended.
     "accounts.middleware.LivePersonSessionMiddleware",
@@ -194,6 +197,30 @@ if env.bool("DJANGO_BEHIND_PROXY", default=not DEBUG):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy and no-store (connector_site.security_headers) --
+# The CSP goes on every HTML response; no page has inline script, inline style
+# or on* handlers, and scripts may set element.style (CSSOM is not blocked).
+# No-store goes on every HTML response and on every response to a logged-in
+# user, unless the view set its own Cache-Control.
+CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    # data: for Pico's icons and the chat's image previews; blob: for an image being uploaded.
+    "img-src": ["'self'", "data:", "blob:"],
+    # The middleware appends this host's ws:// or wss:// origin (the pages' WebSockets).
+    "connect-src": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "object-src": ["'none'"],
+}
+# Per view name: directives that replace the ones above on that view's pages.
+CSP_VIEW_OVERRIDES = {
+    # The demo chat shows structured-content images, which LivePerson lets be on any https host.
+    "chat:detail": {"img-src": [*CSP_DIRECTIVES["img-src"], "https:"]},
+}
 
 # Fernet keys for secrets stored in the database (app client secrets), newest
 # first; empty means one key derived from SECRET_KEY.

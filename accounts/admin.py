@@ -27,7 +27,15 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(LoginAttempt)
 class LoginAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "account_id", "login_name", "ip_address", "succeeded", "reason"]
+    list_display = [
+        "created_at",
+        "account_id",
+        "login_name",
+        "ip_address",
+        "known_device",
+        "succeeded",
+        "reason",
+    ]
     list_filter = ["succeeded", "reason"]
     search_fields = ["account_id", "login_name", "ip_address"]
     date_hierarchy = "created_at"

@@ -47,6 +47,9 @@ class LoginAttempt(models.Model):
     account_id = models.CharField(max_length=64)
     login_name = models.CharField(max_length=100)  # lower-cased: throttling ignores case
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # The id in the browser's known-device cookie, when that cookie says it has logged in
+    # as this login name before (accounts.throttle); such attempts have a budget of their own.
+    known_device = models.CharField(max_length=32, blank=True)
     succeeded = models.BooleanField()
     reason = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -6,16 +6,17 @@ import ipaddress
 import logging
 import math
 import time
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib import auth
 from django.db import transaction
-from django.utils import timezone
 from redis.exceptions import RedisError
 
+from accounts import throttle
 from accounts.lp_session import LivePersonSession, lp_session_get, lp_session_save
 from accounts.models import LoginAttempt, User
 from liveperson import csds, errors
@@ -32,53 +33,86 @@ REFRESH_RETRY_SECONDS = 30
 class LoginError(Exception):
     """A login that did not happen, with the message to show on the form."""
 
-    def __init__(self, message: str, *, status: int = 200):
+    def __init__(self, message: str, *, status: int = 200, retry_after: int | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.retry_after = retry_after  # seconds, for a Retry-After header
 
 
 # --- Login --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """One login attempt: who, from where, and from which known device ("" for none)."""
+
+    account_id: str
+    login_name: str
+    ip_address: str | None
+    known_device: str = ""
+
+    def record(self, *, reason: str) -> None:
+        """Add it to the audit log; an empty `reason` means it succeeded."""
+        LoginAttempt.objects.create(
+            account_id=self.account_id,
+            login_name=self.login_name.lower(),
+            ip_address=self.ip_address,
+            known_device=self.known_device,
+            succeeded=not reason,
+            reason=reason,
+        )
+
+
 def user_login(*, request, account_id: str, login_name: str, password: str) -> User:
     """Authenticate against LivePerson and start a session on this site.
 
-    Only LivePerson administrators and LPA users are admitted.
+    Only LivePerson administrators and LPA users are admitted. The view then sets the
+    known-device cookie (`throttle.known_device_remember`): next time this browser has a
+    throttling budget of its own, which strangers' failures cannot use up.
     """
-    ip_address = client_ip(request)
-    login_throttle_check(account_id=account_id, login_name=login_name, ip_address=ip_address)
-    lp = _liveperson_login(account_id, login_name, password, ip_address)
+    attempt = _Attempt(
+        account_id=account_id,
+        login_name=login_name,
+        ip_address=client_ip(request),
+        known_device=throttle.known_device_id(request, account_id=account_id, login_name=login_name),
+    )
+    login_throttle_check(
+        account_id=account_id,
+        login_name=login_name,
+        ip_address=attempt.ip_address,
+        known_device=attempt.known_device,
+    )
+    lp = _liveperson_login(attempt, password)
     lp_session = _liveperson_session(account_id, lp)
     config = lp.response.config
     if not (config.isAdmin or config.isLPA):
         _logout_liveperson(lp_session)
-        _record_attempt(account_id, login_name, ip_address, reason="not_allowed")
+        attempt.record(reason="not_allowed")
         raise LoginError("Only administrators or LPA users can log in.")
     user = user_sync_from_liveperson(account_id=account_id, config=config)
     if not user.is_active:
-        _record_attempt(account_id, login_name, ip_address, reason="inactive")
+        attempt.record(reason="inactive")
         raise LoginError("This user has been disabled on this site.")
     auth.login(request, user, backend=MODEL_BACKEND)  # also rotates the session id
     _start_session(request, lp_session)
-    _record_attempt(account_id, login_name, ip_address, reason="")
-    LoginAttempt.objects.filter(
-        account_id=account_id, login_name=login_name.lower(), succeeded=False
-    ).delete()
+    # The failures stay (audit log); the throttle counts only those after this success.
+    attempt.record(reason="")
     return user
 
 
-def _liveperson_login(account_id, login_name, password, ip_address) -> lp_login.LoginSession:
+def _liveperson_login(attempt: _Attempt, password: str) -> lp_login.LoginSession:
+    account_id = attempt.account_id
     try:
         agent_vep = csds.get_base_uri(account_id, "agentVep")
         return lp_login.login(
-            base_uri=agent_vep, account_id=account_id, username=login_name, password=password
+            base_uri=agent_vep, account_id=account_id, username=attempt.login_name, password=password
         )
     except errors.UnknownAccountError:
-        _record_attempt(account_id, login_name, ip_address, reason="unknown_account")
+        attempt.record(reason="unknown_account")
         raise LoginError(f"LivePerson does not know the account {account_id}.") from None
     except errors.UnauthorizedError:
-        _record_attempt(account_id, login_name, ip_address, reason="bad_credentials")
+        attempt.record(reason="bad_credentials")
         raise LoginError("Wrong account, login name or password.") from None
     except errors.LivePersonError as exc:
         raise LoginError(_unavailable_message(exc), status=503) from None
@@ -140,38 +174,42 @@ def _start_session(request, lp_session: LivePersonSession) -> None:
 # --- Throttling ---------------------------------------------------------------
 
 
-def login_throttle_check(*, account_id: str, login_name: str, ip_address: str | None) -> None:
-    """Refuse a login when this user, this address or this account failed too often recently."""
-    window = timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
-    failures = LoginAttempt.objects.failures_since(timezone.now() - window)
-    by_account = failures.filter(account_id=account_id)
-    by_user = by_account.filter(login_name=login_name.lower())
-    by_address = failures.filter(ip_address=ip_address) if ip_address else failures.none()
-    for attempts, limit in (
-        (by_user, settings.LOGIN_THROTTLE_MAX_PER_USER),
-        (by_address, settings.LOGIN_THROTTLE_MAX_PER_ADDRESS),
-        # Guessing spread over many addresses and login names of one account.
-        (by_account, settings.LOGIN_THROTTLE_MAX_PER_ACCOUNT),
-    ):
-        recent = list(attempts.order_by("-created_at").values_list("created_at", flat=True)[:limit])
-        if len(recent) >= limit:
-            free_at = recent[-1] + window
-            minutes = max(1, math.ceil((free_at - timezone.now()).total_seconds() / 60))
-            raise LoginError(
-                f"Too many failed logins. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-                status=429,
-            )
+def login_throttle_check(
+    *,
+    account_id: str,
+    login_name: str,
+    ip_address: str | None,
+    known_device: str = "",
+    now: datetime | None = None,
+) -> None:
+    """Refuse the login, saying how long to wait, while a rule of accounts.throttle says wait.
 
-
-def _record_attempt(account_id, login_name, ip_address, *, reason: str) -> None:
-    """Record a login attempt; an empty `reason` means it succeeded."""
-    LoginAttempt.objects.create(
+    The rules (the module's docstring): per login name and address, per address, per account,
+    and a slow-down per login name that spares addresses that logged in as it before; a browser
+    that did (its known-device cookie, `known_device`) has only a budget of its own.
+    """
+    wait = throttle.login_throttle_wait(
         account_id=account_id,
-        login_name=login_name.lower(),
+        login_name=login_name,
         ip_address=ip_address,
-        succeeded=not reason,
-        reason=reason,
+        known_device=known_device,
+        now=now,
     )
+    if wait is None:
+        return
+    seconds = math.ceil(wait.total_seconds())
+    # Refused attempts are not in LoginAttempt (they would prolong the wait); log them instead.
+    where = f"{ip_address} (known device)" if known_device else ip_address
+    logger.info("login throttled for %s s: %s@%s from %s", seconds, login_name.lower(), account_id, where)
+    message = f"Too many failed logins. Try again in {_duration(seconds)}."
+    raise LoginError(message, status=429, retry_after=seconds)
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def client_ip(request) -> str | None:

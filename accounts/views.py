@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services
+from accounts import services, throttle
 from accounts.forms import LoginForm
 
 
@@ -18,16 +18,23 @@ def login_view(request):
     if request.user.is_authenticated:
         return redirect(next_url)
     form = LoginForm(request.POST or None)
-    status = 200
+    status, retry_after = 200, None
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            services.user_login(request=request, **form.cleaned_data)
+            services.user_login(request=request, **data)
         except services.LoginError as exc:
             form.add_error(None, exc.message)
-            status = exc.status
+            status, retry_after = exc.status, exc.retry_after
         else:
-            return redirect(next_url)
-    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+            response = redirect(next_url)
+            login = {"account_id": data["account_id"], "login_name": data["login_name"]}
+            throttle.known_device_remember(request=request, response=response, **login)
+            return response
+    response = render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_POST

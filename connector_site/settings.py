@@ -172,11 +172,20 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# Failed logins allowed per window before the login form refuses more.
+# Login throttling; the rules are in accounts/throttle.py's docstring. Failed logins
+# allowed per window per login name and address (and per known device), per address
+# and per account, before the login form refuses more until the oldest leaves the window.
 LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=15 * 60)
-LOGIN_THROTTLE_MAX_PER_USER = env.int("LOGIN_THROTTLE_MAX_PER_USER", default=5)
+LOGIN_THROTTLE_MAX_PER_USER_ADDRESS = env.int("LOGIN_THROTTLE_MAX_PER_USER_ADDRESS", default=5)
 LOGIN_THROTTLE_MAX_PER_ADDRESS = env.int("LOGIN_THROTTLE_MAX_PER_ADDRESS", default=20)
 LOGIN_THROTTLE_MAX_PER_ACCOUNT = env.int("LOGIN_THROTTLE_MAX_PER_ACCOUNT", default=100)
+# Per login name from every address: failures in the longer window before each further one
+# doubles the wait (from 2 s), which never exceeds the maximum delay.
+LOGIN_THROTTLE_MAX_PER_USER = env.int("LOGIN_THROTTLE_MAX_PER_USER", default=10)
+LOGIN_THROTTLE_USER_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_USER_WINDOW_SECONDS", default=24 * 60 * 60)
+LOGIN_THROTTLE_MAX_DELAY_SECONDS = env.int("LOGIN_THROTTLE_MAX_DELAY_SECONDS", default=15 * 60)
+# How long a browser's known-device cookie, and an address's successful login, are remembered.
+LOGIN_THROTTLE_KNOWN_DEVICE_DAYS = env.int("LOGIN_THROTTLE_KNOWN_DEVICE_DAYS", default=30)
 # Reverse proxies in front of the app whose X-Forwarded-For entries are trusted.
 NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
 

@@ -1,17 +1,22 @@
 """The login page, logging in through real HTTP against the sandbox LivePerson."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from accounts.lp_session import SESSION_KEY
 from accounts.models import LoginAttempt, User
+from accounts.throttle import KNOWN_DEVICE_COOKIE
 from conftest import ADMIN, AGENT, LPA, QA_ADMIN
 from sandbox.models import Account, LoginSession
 
 LOGIN_URL = "/accounts/login/"
+ATTACKER = "203.0.113.66"
+ELSEWHERE = "198.51.100.7"
 
 
 def _post(client, credentials, data=None, **request_extra):
@@ -152,19 +157,20 @@ def test_an_account_id_with_odd_characters_is_a_form_error(client, db):
     assert b"An account ID has only letters, digits" in response.content
 
 
-def test_repeated_failures_for_one_user_are_throttled(client, sandbox):
-    for _ in range(settings.LOGIN_THROTTLE_MAX_PER_USER):
+def test_repeated_failures_for_one_user_at_one_address_are_throttled(client, sandbox):
+    for _ in range(settings.LOGIN_THROTTLE_MAX_PER_USER_ADDRESS):
         _post(client, {**ADMIN, "password": "wrong"})
 
-    response = _post(client, ADMIN)  # even the right password waits
+    response = _post(client, ADMIN)  # even the right password waits, from this address
 
     assert response.status_code == 429
     assert b"Too many failed logins. Try again in 15 minutes." in response.content
-    assert len(sandbox.requests_to("agentVep", "/login")) == settings.LOGIN_THROTTLE_MAX_PER_USER
+    assert 890 <= int(response["Retry-After"]) <= 900
+    assert len(sandbox.requests_to("agentVep", "/login")) == settings.LOGIN_THROTTLE_MAX_PER_USER_ADDRESS
 
 
 def test_throttling_ignores_the_case_of_the_login_name(client, sandbox):
-    for _ in range(settings.LOGIN_THROTTLE_MAX_PER_USER):
+    for _ in range(settings.LOGIN_THROTTLE_MAX_PER_USER_ADDRESS):
         _post(client, {**ADMIN, "login_name": "ADMIN", "password": "wrong"})
 
     assert _post(client, ADMIN).status_code == 429
@@ -218,13 +224,113 @@ def test_behind_a_proxy_it_throttles_the_forwarded_address(client, sandbox, sett
     assert LoginAttempt.objects.filter(ip_address="203.0.113.5").count() == 2
 
 
-def test_a_success_clears_that_users_failures(client, sandbox):
-    _post(client, {**ADMIN, "password": "wrong"})
+def test_a_success_restarts_that_users_count_and_keeps_the_failures_in_the_log(sandbox):
+    fewer = settings.LOGIN_THROTTLE_MAX_PER_USER_ADDRESS - 1
+    for _ in range(fewer):
+        _post(Client(), {**ADMIN, "password": "wrong"})
+    assert _post(Client(), ADMIN).status_code == 302
 
-    _post(client, ADMIN)
+    for _ in range(fewer):
+        _post(Client(), {**ADMIN, "password": "wrong"})
 
-    assert not LoginAttempt.objects.filter(succeeded=False).exists()
-    assert LoginAttempt.objects.filter(succeeded=True).count() == 1
+    assert _post(Client(), ADMIN).status_code == 302
+    assert LoginAttempt.objects.filter(succeeded=False).count() == 2 * fewer
+    assert LoginAttempt.objects.filter(succeeded=True).count() == 2
+
+
+# --- A guesser must not lock out the real user --------------------------------------
+
+
+def _attack(times: int, address: str = ATTACKER) -> Client:
+    attacker = Client(REMOTE_ADDR=address)
+    for _ in range(times):
+        _post(attacker, {**ADMIN, "password": "guess"})
+    return attacker
+
+
+def test_an_attacker_failing_50_times_does_not_stop_the_admin_at_another_address(sandbox):
+    _attack(50)
+
+    assert _post(Client(REMOTE_ADDR=ELSEWHERE), ADMIN).status_code == 302
+
+
+def test_an_attacker_failing_50_times_does_not_stop_the_admin_on_a_known_device_at_his_address(sandbox):
+    admin = Client(REMOTE_ADDR=ATTACKER)  # e.g. one office behind one NAT address
+    assert _post(admin, ADMIN).status_code == 302
+    admin.post("/accounts/logout/")
+
+    attacker = _attack(50)
+
+    assert _post(admin, ADMIN).status_code == 302
+    assert _post(attacker, ADMIN).status_code == 429  # the same address without the cookie
+
+
+def test_an_attacker_failing_50_times_is_throttled(sandbox):
+    attacker = _attack(50)
+
+    response = _post(attacker, {**ADMIN, "password": "guess"})
+
+    assert response.status_code == 429
+    assert b"Too many failed logins. Try again in 15 minutes." in response.content
+    tried = len(sandbox.requests_to("agentVep", "/login"))
+    assert tried == settings.LOGIN_THROTTLE_MAX_PER_USER_ADDRESS
+
+
+def test_a_forged_known_device_cookie_is_ignored(sandbox):
+    attacker = _attack(settings.LOGIN_THROTTLE_MAX_PER_USER_ADDRESS)
+    attacker.cookies[KNOWN_DEVICE_COOKIE] = '{"d": "x", "u": ["90000001:admin"]}'
+
+    assert _post(attacker, ADMIN).status_code == 429
+
+
+def test_a_login_makes_the_browser_a_known_device_for_the_login_page_only(client, sandbox):
+    response = _post(client, ADMIN)
+
+    cookie = response.cookies[KNOWN_DEVICE_COOKIE]
+    assert cookie["path"] == LOGIN_URL
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == settings.LOGIN_THROTTLE_KNOWN_DEVICE_DAYS * 24 * 60 * 60
+
+
+def _distributed_failures(count: int) -> None:
+    """`count` failures for admin from as many addresses, the latest a second ago."""
+    now = timezone.now()
+    LoginAttempt.objects.bulk_create(
+        LoginAttempt(
+            account_id=ADMIN["account_id"],
+            login_name="admin",
+            ip_address=f"10.1.{n // 250}.{n % 250 + 1}",
+            succeeded=False,
+            reason="bad_credentials",
+            created_at=now - timedelta(seconds=count - n),
+        )
+        for n in range(count)
+    )
+
+
+def test_a_distributed_guess_makes_a_new_address_wait_no_longer_than_the_maximum(client, sandbox):
+    _distributed_failures(60)
+
+    response = _post(client, ADMIN, REMOTE_ADDR=ELSEWHERE)
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= settings.LOGIN_THROTTLE_MAX_DELAY_SECONDS
+    assert b"Try again in 15 minutes." in response.content
+    assert not sandbox.requests_to("agentVep", "/login")
+
+
+def test_a_distributed_guess_does_not_slow_an_address_that_logged_in_as_the_name(client, sandbox):
+    LoginAttempt.objects.create(
+        account_id=ADMIN["account_id"],
+        login_name="admin",
+        ip_address=ELSEWHERE,
+        succeeded=True,
+        created_at=timezone.now() - timedelta(days=7),
+    )
+    _distributed_failures(60)
+
+    assert _post(client, ADMIN, REMOTE_ADDR=ELSEWHERE).status_code == 302
 
 
 def test_it_follows_a_safe_next_url(client, sandbox):

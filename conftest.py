@@ -69,6 +69,18 @@ def _fresh_liveperson_client():
     transport.reset_session()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_webhook_intake():
+    """Each test's event loop gets its own writer and listener connections (returned
+    here), and no sender allowance or held-bytes count leaks into the next test."""
+    from webhooks import held, refusals, secrets
+
+    yield
+    secrets.close_listeners()
+    refusals.reset()
+    held.reset_quota()
+
+
 @dataclass
 class Sandbox:
     """The offline LivePerson, served over real HTTP by a test server."""

@@ -2,7 +2,6 @@
 LivePerson session alive while they use the site."""
 
 import hashlib
-import ipaddress
 import logging
 import math
 import time
@@ -19,6 +18,7 @@ from redis.exceptions import RedisError
 from accounts import throttle
 from accounts.lp_session import LivePersonSession, lp_session_get, lp_session_save
 from accounts.models import LoginAttempt, User
+from connector_site import addresses
 from liveperson import csds, errors
 from liveperson import login as lp_login
 from liveperson.schemas import LoginConfig
@@ -214,17 +214,8 @@ def _duration(seconds: int) -> str:
 
 def client_ip(request) -> str | None:
     """The client's address, trusting X-Forwarded-For only from NUM_PROXIES proxies."""
-    candidate = request.META.get("REMOTE_ADDR")
-    if settings.NUM_PROXIES:
-        forwarded = [
-            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
-        ]
-        if len(forwarded) >= settings.NUM_PROXIES:
-            candidate = forwarded[-settings.NUM_PROXIES]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
+    forwarded_for = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return addresses.client_address(request.META.get("REMOTE_ADDR"), forwarded_for)
 
 
 # --- Keep-alive and logout ----------------------------------------------------

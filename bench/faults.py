@@ -19,15 +19,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import database, fault_scenarios, faults_report, report
+from bench import adversary, database, fault_scenarios, faults_report, report
 from bench.fault_scenarios import Context, log
 from bench.private_services import PrivatePostgres, PrivateRedis
 from bench.procs import ROOT
 from bench.webhooks import app_env, machine_info
 
 LOAD_FAULTS = ("redis", "postgres", "daphne")
-SCENARIOS = (*LOAD_FAULTS, "worker", "flood", "soak")
-DEFAULT_SCENARIOS = (*LOAD_FAULTS, "worker", "flood")
+SCENARIOS = (*LOAD_FAULTS, "worker", "flood", "adversary", "soak")
+DEFAULT_SCENARIOS = (*LOAD_FAULTS, "worker", "flood", "adversary")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -77,6 +77,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="connections of the retry flood, one flood each (default 256,1000: saturated, and far over)",
     )
     add("--flood-timeout", type=float, default=900, help="seconds the flood may take at most (default 900)")
+    add(
+        "--adversary-rate",
+        type=float,
+        default=500,
+        help="legitimate webhooks/s of the adversary scenario, alone then under attack (default 500)",
+    )
     add("--soak-minutes", type=float, default=0, help="add the soak, this long (e.g. 30; default: no soak)")
     add(
         "--sample-seconds",
@@ -126,6 +132,8 @@ async def run_scenarios(ctx: Context) -> list[dict]:
             result = await asyncio.to_thread(fault_scenarios.worker_killed, ctx)
         elif name == "flood":
             result = [await fault_scenarios.flood(ctx, c) for c in ctx.args.flood_concurrency]
+        elif name == "adversary":
+            result = await adversary.adversary(ctx)
         else:
             result = await fault_scenarios.soak(ctx)
         for one in result if isinstance(result, list) else [result]:

@@ -22,7 +22,21 @@ def judged(result: dict) -> dict:
         checks = {"zero loss of acknowledged events": fault_counts.zero_loss(result)}
         if result["scenario"] == "flood":
             checks["every answer within 2.5 s"] = late(result) == 0
+        if result["scenario"] == "adversary":
+            checks.update(_adversary_checks(result))
     return {**result, "checks": checks, "pass": all(checks.values())}
+
+
+def _adversary_checks(result: dict) -> dict:
+    quiet, refused = result["undisturbed"], result["refused_recorded"]
+    within_2x = result["ack_p99_ms"] <= 2 * max(quiet["ack_p99_ms"], 1.0)
+    # Every attacker sends from 127.0.0.1: one sender, a burst of 30 and 60 a minute per daphne.
+    allowance = (30 + 60 * result["elapsed_s"] / 60) * result["processes"]
+    return {
+        "legitimate ack p99 within 2× of undisturbed": within_2x,
+        "unverified bodies cut to 2 KB": refused["unverified_max_body"] <= 2048,
+        "refused requests recorded within the allowance": refused["count"] <= allowance,
+    }
 
 
 def late(result: dict) -> int:
@@ -86,12 +100,15 @@ def write_docs(path: Path, result: dict) -> None:
 def markdown(result: dict) -> str:
     by_name = {s["scenario"]: s for s in result["scenarios"]}
     parts = [BEGIN, "## Faults, floods and soak: latest results", "", _provenance(result), ""]
-    loads = [s for s in result["scenarios"] if s["scenario"] not in ("worker", "soak")]
+    loads = [s for s in result["scenarios"] if s["scenario"] not in ("worker", "soak", "adversary")]
     if loads:
         parts += ["### Faults under load, and the retry flood", "", _loads_table(loads), "", LOAD_NOTES, ""]
     if "worker" in by_name:
         parts += ["### The worker killed in the middle of a batch", "", _worker_table(by_name["worker"]), ""]
         parts += [_worker_notes(result["config"]), ""]
+    if "adversary" in by_name:
+        parts += ["### Legitimate traffic under attack", "", _adversary_table(by_name["adversary"]), ""]
+        parts += [ADVERSARY_NOTES, ""]
     if "soak" in by_name:
         parts += [*_soak(by_name["soak"], result["config"]), ""]
     return "\n".join([*parts, END]) + "\n"
@@ -153,6 +170,49 @@ LOAD_NOTES = (
     " already stored (committed, but the answer was lost, then retried). Ack latency is per attempt"
     " answered 200, from writing the request to reading the answer; the longest answer is over every"
     " answer, 503s included. Late = answered after LivePerson's 2.5 s limit, or not within its 5 s timeout."
+)
+
+
+def _adversary_table(s: dict) -> str:
+    quiet = s["undisturbed"]
+    lost = s["acknowledged_not_stored"] + s["lost_at_subscribers"] + s["unacknowledged"]
+    rows = [
+        "| Phase | Legitimate acknowledged | Ack p50 / p99 ms | Push p50 / p99 ms | Database growth MB"
+        " | Lost |",
+        "|---|---|---|---|---|---|",
+        f"| undisturbed | {quiet['acknowledged']:,} | {_ms_or_dash(quiet['ack_p50_ms'])} /"
+        f" {_ms_or_dash(quiet['ack_p99_ms'])} | {_ms_or_dash(quiet['push_p50_ms'])} /"
+        f" {_ms_or_dash(quiet['push_p99_ms'])} | {quiet['database_growth_bytes'] / 1e6:.1f} | – |",
+        f"| under attack | {s['acknowledged']:,} | {_ms_or_dash(s['ack_p50_ms'])} /"
+        f" {_ms_or_dash(s['ack_p99_ms'])} | {_ms_or_dash(s['push_p50_ms'])} /"
+        f" {_ms_or_dash(s['push_p99_ms'])} | {s['database_growth_bytes'] / 1e6:.1f} | {lost:,} |",
+        "",
+        "| Attacker | Requests | Answers | MB sent |",
+        "|---|---|---|---|",
+    ]
+    for attacker in s["attackers"]:
+        answers = ", ".join(f"{status}: {n:,}" for status, n in sorted(attacker["statuses"].items()))
+        requests = sum(attacker["statuses"].values())
+        sent_mb = attacker["bytes_sent"] / 1e6
+        rows.append(f"| {attacker['name']} | {requests:,} | {answers} | {sent_mb:,.0f} |")
+    rows += [
+        "",
+        f"Refused requests recorded under attack: {s['refused_recorded']['count']:,}, their bodies"
+        f" {s['refused_recorded']['body_bytes'] / 1e3:,.0f} kB in all (unverified ones at most"
+        f" {s['refused_recorded']['unverified_max_body']:,} bytes each). Result: {_verdict(s)}.",
+    ]
+    return "\n".join(rows)
+
+
+ADVERSARY_NOTES = (
+    "The legitimate sender is the same LivePerson-like open loop as above, at `--adversary-rate`, first"
+    " alone and then while three hostile clients each send as fast as one connection allows: a tenant"
+    " with its own app posting validly signed notifications of 1,000 changes padded to the 1 MiB body"
+    " limit, alternating with 1,001 changes (refused, 413); unauthenticated requests with a 21-character"
+    " method and 40 junk headers; and 1 MB random bodies claiming the legitimate account, unsigned."
+    " Database growth is `pg_database_size` after minus before the phase (the legitimate events, and"
+    " under attack the tenant's stored events too); unverified requests keep 2 KB of their body, and"
+    " each sender's address may have 30 + 60 a minute recorded per process (webhooks.refusals)."
 )
 
 

@@ -242,14 +242,42 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
 
 # Larger bodies get 413; LivePerson notifications are a few KB.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
-# Deliveries committed per transaction, at most.
+# Deliveries committed per transaction, at most, and changes (events) per transaction:
+# a batch stops growing at either.
 WEBHOOK_BATCH_MAX = env.int("WEBHOOK_BATCH_MAX", default=500)
+WEBHOOK_BATCH_MAX_CHANGES = env.int("WEBHOOK_BATCH_MAX_CHANGES", default=1000)
+# What one notification may carry (README, "Webhook limits"): more changes get 413,
+# deeper nesting 400, both recorded. LivePerson's carry a few changes, a few levels deep.
+WEBHOOK_MAX_CHANGES = env.int("WEBHOOK_MAX_CHANGES", default=1000)
+WEBHOOK_MAX_DEPTH = env.int("WEBHOOK_MAX_DEPTH", default=64)
+# Deliveries with more changes than this are stored apart, on a connection of their
+# own, so that they never hold up the others; each account may have this many waiting.
+WEBHOOK_LARGE_DELIVERY_CHANGES = env.int("WEBHOOK_LARGE_DELIVERY_CHANGES", default=50)
+WEBHOOK_LARGE_PENDING_PER_ACCOUNT = env.int("WEBHOOK_LARGE_PENDING_PER_ACCOUNT", default=2)
+WEBHOOK_LARGE_MAX_PENDING = env.int("WEBHOOK_LARGE_MAX_PENDING", default=32)
 # Beyond these, answer 503 at once (LivePerson retries) instead of acknowledging
 # after its 2.5 s limit: deliveries waiting, and seconds the oldest has waited.
 WEBHOOK_MAX_PENDING = env.int("WEBHOOK_MAX_PENDING", default=5000)
 WEBHOOK_MAX_WAIT_SECONDS = env.float("WEBHOOK_MAX_WAIT_SECONDS", default=1.0)
+# Cached app secrets; a change of an installation reaches every process at once on
+# PostgreSQL (LISTEN/NOTIFY), and without that (connecting, other databases) they
+# are kept only the shorter time.
 WEBHOOK_SECRET_CACHE_SECONDS = env.float("WEBHOOK_SECRET_CACHE_SECONDS", default=60.0)
+WEBHOOK_SECRET_UNLISTENED_CACHE_SECONDS = env.float("WEBHOOK_SECRET_UNLISTENED_CACHE_SECONDS", default=1.0)
 WEBHOOK_UNKNOWN_APP_CACHE_SECONDS = env.float("WEBHOOK_UNKNOWN_APP_CACHE_SECONDS", default=5.0)
+# Requests that could not be verified (no signature, unknown app, wrong signature)
+# keep only the start of their body, and each sender's address (an IPv6 /64) may
+# have at most this many refused requests recorded per minute, after a burst:
+# beyond, they are answered and counted, and the next recorded one says how many.
+WEBHOOK_UNVERIFIED_KEPT_BYTES = env.int("WEBHOOK_UNVERIFIED_KEPT_BYTES", default=2048)
+WEBHOOK_REFUSED_RECORDS_PER_MINUTE = env.int("WEBHOOK_REFUSED_RECORDS_PER_MINUTE", default=60)
+WEBHOOK_REFUSED_RECORDS_BURST = env.int("WEBHOOK_REFUSED_RECORDS_BURST", default=30)
+# Requests for an app not known here are held whole (answered 202) and verified
+# once the app is known (README, "Apps this site does not know yet"), up to these
+# bytes per claimed account and in all, per process, for at most these hours.
+WEBHOOK_HELD_MAX_BYTES_PER_ACCOUNT = env.int("WEBHOOK_HELD_MAX_BYTES_PER_ACCOUNT", default=8 * 1024 * 1024)
+WEBHOOK_HELD_MAX_BYTES = env.int("WEBHOOK_HELD_MAX_BYTES", default=128 * 1024 * 1024)
+WEBHOOK_HELD_HOURS = env.float("WEBHOOK_HELD_HOURS", default=72.0)
 # Seconds between a WebSocket subscriber's checks for events it may have missed.
 WEBHOOK_RESYNC_SECONDS = env.float("WEBHOOK_RESYNC_SECONDS", default=10.0)
 # Events committed before a check but still on their way through the channel
@@ -273,6 +301,7 @@ WEBHOOK_PURGE_PAUSE_SECONDS = env.float("WEBHOOK_PURGE_PAUSE_SECONDS", default=0
 # work it did, minimum seconds between its runs while it finds nothing to do).
 WORKER_JOBS = [
     ("webhooks.jobs.republish_broadcasts", 2.0),
+    ("webhooks.jobs.release_held", 5.0),
     ("webhooks.jobs.purge_expired", 60.0),
     ("worker.jobs.clear_sessions", 60.0),
 ]

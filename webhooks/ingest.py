@@ -13,10 +13,11 @@ layer is back (webhooks.broadcasts), sooner than the subscribers' next check.
 """
 
 import asyncio
+import contextvars
 import logging
 import time
 import weakref
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from webhooks import group_send, store_postgresql
 from webhooks.models import Conversation, Delivery, Event, PendingBroadcast
-from webhooks.notifications import Change
+from webhooks.notifications import Change, Limits
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class DeliveryRecord:
     account_id: str = ""
     client_id: str = ""
     method: str = "POST"
+    detail: str = ""
+    remote_address: str = ""
     signature_algorithm: str = ""
     signature_valid: bool | None = None
     headers: dict = field(default_factory=dict)
@@ -59,12 +62,49 @@ class DeliveryRecord:
     notification_type: str = ""
     changes: list[Change] = field(default_factory=list)
     received_at: datetime = field(default_factory=timezone.now)
+    # The request's id for the log lines about it (never stored: the access line has it).
+    request_id: str = ""
+
+    def fit(self) -> "DeliveryRecord":
+        """Cut every text the request chose to its column's length (in place).
+
+        Whatever a stranger sends, the row fits: one request that did not made
+        its whole batch fail and be retried record by record.
+        """
+        for name, length in _TEXT_COLUMNS.items():
+            value = getattr(self, name)
+            if len(value) > length:
+                setattr(self, name, value[:length])
+        return self
+
+
+def _column_lengths(model, names) -> dict[str, int]:
+    return {name: model._meta.get_field(name).max_length for name in names}
+
+
+_TEXT_COLUMNS = _column_lengths(
+    Delivery,
+    [
+        "account_id",
+        "client_id",
+        "method",
+        "detail",
+        "remote_address",
+        "signature_algorithm",
+        "notification_type",
+    ],
+)
 
 
 @dataclass
 class Stored:
     delivery: Delivery
     events: list[Event]
+
+
+def limits() -> Limits:
+    """What one notification may hold, from the settings."""
+    return Limits(max_depth=settings.WEBHOOK_MAX_DEPTH, max_changes=settings.WEBHOOK_MAX_CHANGES)
 
 
 def account_group_name(account_id: str) -> str:
@@ -170,6 +210,8 @@ def delivery_fields(record: DeliveryRecord) -> dict:
         "status": record.status,
         "accepted": record.accepted,
         "reason": record.reason,
+        "detail": record.detail,
+        "remote_address": record.remote_address,
         "signature_algorithm": record.signature_algorithm,
         "signature_valid": record.signature_valid,
         "headers": record.headers,
@@ -240,84 +282,153 @@ class _Pending:
     enqueued: float
 
 
-class IngestWriter:
-    """Batches the deliveries of one event loop into transactions."""
+class _Lane:
+    """Deliveries waiting for one connection, committed a batch at a time.
 
-    def __init__(self):
-        self._pending: deque[_Pending] = deque()
+    A batch takes up to `max_records` deliveries and stops growing once it
+    holds `max_changes` changes, so that no transaction is unboundedly large.
+    """
+
+    def __init__(self, writer: "IngestWriter", *, max_records: int, max_changes: int, max_pending: int):
+        self._writer = writer
+        self.pending: deque[_Pending] = deque()
         self._wakeup = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-writer")
-        # PostgreSQL: batches are stored from the event loop itself; others
-        # (SQLite locally) through the ORM in the writer thread.
-        self._async_store = store_postgresql.AsyncStore() if connection.vendor == "postgresql" else None
         self._task: asyncio.Task | None = None
-        self.publisher = Publisher()
+        self._max_records, self._max_changes, self._max_pending = max_records, max_changes, max_pending
+        self._async_store = store_postgresql.AsyncStore() if connection.vendor == "postgresql" else None
 
-    async def store(self, record: DeliveryRecord) -> Stored:
-        """Returns once the delivery is committed; raises OverloadedError or DatabaseError."""
-        self._check_capacity()
-        future = asyncio.get_running_loop().create_future()
-        self._pending.append(_Pending(record, future, time.monotonic()))
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
-        self._wakeup.set()
-        return await future
-
-    def _check_capacity(self) -> None:
-        if len(self._pending) >= settings.WEBHOOK_MAX_PENDING:
+    def check_capacity(self) -> None:
+        if len(self.pending) >= self._max_pending:
             raise OverloadedError("too many webhooks waiting")
-        if self._pending and time.monotonic() - self._pending[0].enqueued > settings.WEBHOOK_MAX_WAIT_SECONDS:
+        if self.pending and time.monotonic() - self.pending[0].enqueued > settings.WEBHOOK_MAX_WAIT_SECONDS:
             raise OverloadedError("the database is not keeping up")
+
+    def add(self, record: DeliveryRecord) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append(_Pending(record, future, time.monotonic()))
+        if self._task is None or self._task.done():
+            # A context of its own: the task would otherwise carry the request id
+            # of the request that happened to start it into every later log line.
+            self._task = asyncio.get_running_loop().create_task(self._run(), context=contextvars.Context())
+        self._wakeup.set()
+        return future
 
     async def _run(self) -> None:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while self._pending:
-                count = min(len(self._pending), settings.WEBHOOK_BATCH_MAX)
-                batch = [self._pending.popleft() for _ in range(count)]
-                await self._store(batch)
+            while self.pending:
+                await self._store(self._next_batch())
 
-    async def _store(self, batch: list[_Pending]) -> list[Stored]:
-        """Commit a batch, broadcast it and settle its futures; on failure, retry
-        each alone so that one delivery the database refuses fails by itself."""
+    def _next_batch(self) -> list[_Pending]:
+        batch = [self.pending.popleft()]
+        changes = len(batch[0].record.changes)
+        while self.pending and len(batch) < self._max_records:
+            changes += len(self.pending[0].record.changes)
+            if changes > self._max_changes:
+                break
+            batch.append(self.pending.popleft())
+        return batch
+
+    async def _store(self, batch: list[_Pending]) -> None:
+        """Commit a batch, broadcast it and settle its futures; when the database
+        refuses it, store each half apart, so that one bad delivery fails alone
+        at the cost of a few more transactions."""
         try:
             stored = await self._store_batch([p.record for p in batch])
         except (OperationalError, InterfaceError) as exc:
-            # The database is away (restarting, unreachable): trying each delivery
-            # alone would make each wait for a connection in turn, past
+            # The database is away (restarting, unreachable): trying smaller
+            # batches would make each wait for a connection in turn, past
             # LivePerson's 2.5 s. All get 503 now, and LivePerson retries.
             logger.error("storing %d webhook deliveries failed: %r", len(batch), exc)
             _fail(batch, exc)
-            return []
+            return
         except DatabaseError as exc:
             if len(batch) > 1:
-                return [s for p in batch for s in await self._store([p])]
-            logger.error("storing a webhook delivery failed: %r", exc)
+                half = len(batch) // 2
+                await self._store(batch[:half])
+                await self._store(batch[half:])
+                return
+            logger.error(
+                "storing a webhook delivery failed: %r", exc, extra={"request_id": batch[0].record.request_id}
+            )
             _fail(batch, exc)
-            return []
+            return
         # The broadcast first: the event loop runs what is woken in order, so the
         # publisher writes to Redis before the requests' answers are written.
         # The answers wait only for that write, not for Redis's reply.
-        self.publisher.publish(stored)
+        self._writer.publisher.publish(stored)
         for pending, result in zip(batch, stored, strict=True):
             if not pending.future.done():
                 pending.future.set_result(result)
-        return stored
 
     async def _store_batch(self, records: list[DeliveryRecord]) -> list[Stored]:
         if self._async_store is not None:
             return await self._async_store.store_batch(records)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _store_batch_in_writer_thread, records)
+        return await loop.run_in_executor(self._writer.executor, _store_batch_in_writer_thread, records)
+
+    def close(self) -> None:
+        if self._async_store is not None:
+            self._async_store.close_now()
+
+
+class IngestWriter:
+    """Stores the deliveries of one event loop: ordinary ones batched on one
+    connection, large ones (many changes) one by one on another.
+
+    A large delivery costs a transaction of its own size; on the shared
+    connection every delivery queued behind it, any account's, would wait for
+    it. Each account may have only a few large deliveries waiting; more get
+    503 at once (LivePerson retries them), so one account cannot fill that lane.
+    """
+
+    def __init__(self):
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-writer")
+        self.publisher = Publisher()
+        self._lane = _Lane(
+            self,
+            max_records=settings.WEBHOOK_BATCH_MAX,
+            max_changes=settings.WEBHOOK_BATCH_MAX_CHANGES,
+            max_pending=settings.WEBHOOK_MAX_PENDING,
+        )
+        # SQLite (make run) writes one transaction at a time anyway: one lane.
+        self._large_lane = (
+            _Lane(self, max_records=1, max_changes=0, max_pending=settings.WEBHOOK_LARGE_MAX_PENDING)
+            if connection.vendor == "postgresql"
+            else None
+        )
+        self._large_by_account: Counter[str] = Counter()
+
+    async def store(self, record: DeliveryRecord) -> Stored:
+        """Returns once the delivery is committed; raises OverloadedError or DatabaseError."""
+        record.fit()
+        if self._large_lane is None or len(record.changes) <= settings.WEBHOOK_LARGE_DELIVERY_CHANGES:
+            self._lane.check_capacity()
+            return await self._lane.add(record)
+        return await self._store_large(record)
+
+    async def _store_large(self, record: DeliveryRecord) -> Stored:
+        account = record.account_id
+        if self._large_by_account[account] >= settings.WEBHOOK_LARGE_PENDING_PER_ACCOUNT:
+            raise OverloadedError("this account has too many large deliveries waiting")
+        self._large_lane.check_capacity()
+        self._large_by_account[account] += 1  # waiting or being stored
+        try:
+            return await self._large_lane.add(record)
+        finally:
+            self._large_by_account[account] -= 1
+            if not self._large_by_account[account]:
+                del self._large_by_account[account]
 
     def close(self) -> None:
         """Close the writer's connections and stop its thread (tests, shutdown);
         callable once the event loop has stopped."""
-        if self._async_store is not None:
-            self._async_store.close_now()
-        self._executor.submit(_close_connection).result()
-        self._executor.shutdown()
+        self._lane.close()
+        if self._large_lane is not None:
+            self._large_lane.close()
+        self.executor.submit(_close_connection).result()
+        self.executor.shutdown()
 
 
 def _fail(batch: list[_Pending], exc: Exception) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from webhooks import broadcasts, purge
+from webhooks import broadcasts, held, purge
 from worker import claims
 
 logger = logging.getLogger(__name__)
@@ -18,6 +18,11 @@ PURGE_SCHEDULE = "webhooks.purge_expired"
 def republish_broadcasts() -> int:
     """Send again the broadcasts the channel layer refused."""
     return broadcasts.pending_broadcasts_republish()
+
+
+def release_held() -> int:
+    """Verify and store the held requests of apps that are known now."""
+    return held.held_release()
 
 
 def purge_expired() -> int:

@@ -27,6 +27,9 @@ class Delivery(models.Model):
         BAD_SIGNATURE = "bad_signature", "Wrong signature"
         MALFORMED_JSON = "malformed_json", "Body is not JSON"
         NOT_A_NOTIFICATION = "not_a_notification", "Body is not a notification"
+        TOO_DEEP = "too_deep", "Body nested too deeply"
+        TOO_MANY_CHANGES = "too_many_changes", "More changes than one notification may carry"
+        HELD = "held", "Held: app not known here yet (verified once it is)"
 
     received_at = models.DateTimeField(default=timezone.now)
     account_id = models.CharField(max_length=64, blank=True)
@@ -35,13 +38,17 @@ class Delivery(models.Model):
     status = models.PositiveSmallIntegerField()
     accepted = models.BooleanField()
     reason = models.CharField(max_length=32, choices=Reason.choices)
+    # Why, in words, when the reason alone does not say (which limit, which field).
+    detail = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # The sender's address (X-Forwarded-For from DJANGO_NUM_PROXIES trusted proxies).
+    remote_address = models.CharField(max_length=45, blank=True, default="", db_default="")
     signature_algorithm = models.CharField(max_length=16, blank=True)
     signature_valid = models.BooleanField(null=True)
     headers = models.JSONField(default=dict)
     body = models.TextField(blank=True)
     body_truncated = models.BooleanField(default=False)
     notification_type = models.CharField(max_length=64, blank=True)
-    event_count = models.PositiveSmallIntegerField(default=0)
+    event_count = models.PositiveIntegerField(default=0)
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -50,11 +57,22 @@ class Delivery(models.Model):
             models.Index(fields=["account_id", "-received_at"]),
             models.Index(fields=["account_id", "accepted", "-received_at"]),
             models.Index(fields=["-received_at"]),
+            # The held requests of an app, oldest first, for the worker that releases them.
+            models.Index(
+                fields=["account_id", "client_id", "received_at"],
+                condition=Q(reason="held"),
+                name="webhooks_delivery_held",
+            ),
         ]
         verbose_name_plural = "deliveries"
 
     def __str__(self):
         return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.status} {self.reason}"
+
+    @property
+    def verified(self) -> bool:
+        """Whether the request proved it came from the account it names (a valid signature)."""
+        return bool(self.signature_valid)
 
 
 class ConversationQuerySet(models.QuerySet):

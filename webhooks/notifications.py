@@ -1,10 +1,19 @@
-"""Reading LivePerson webhook requests (shared/liveperson-api.md §9): signature,
-envelope, and each change's conversation, type and identity. Pure functions."""
+"""Reading LivePerson webhook requests (docs/WEBHOOKS.md): signature, envelope,
+and each change's conversation, type and identity. Pure functions.
+
+A signed body is still a stranger's input (every user can read their own app's
+secret), so parsing bounds what one notification can cost: its nesting depth,
+its number of changes, the length of the ids stored in indexed columns, and
+values PostgreSQL's jsonb cannot hold (NUL, unpaired surrogates, NaN and
+infinities) are refused or replaced here, before anything reaches the database.
+"""
 
 import base64
 import hashlib
 import hmac
 import json
+import math
+import re
 from dataclasses import dataclass
 
 MESSAGING = "ms.MessagingEventNotification"
@@ -12,8 +21,33 @@ CONVERSATION_CHANGE = "cqm.ExConversationChangeNotification"
 DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 
 
+# Column lengths of what a change names (webhooks.models): longer ids are refused, not cut,
+# since two conversations cut to the same prefix would merge.
+MAX_ID_LENGTH = 128
+MAX_TYPE_LENGTH = 64
+MAX_DEDUPE_KEY_LENGTH = 200
+# NUL and the surrogates, which only come in pairs in UTF-8 (jsonb refuses both).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 class NotANotificationError(ValueError):
     """JSON, but not a LivePerson notification envelope."""
+
+
+class TooDeepError(NotANotificationError):
+    """Nested deeper than the configured limit."""
+
+
+class TooManyChangesError(NotANotificationError):
+    """More changes than the configured limit."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one notification may hold (settings WEBHOOK_MAX_DEPTH, WEBHOOK_MAX_CHANGES)."""
+
+    max_depth: int = 64
+    max_changes: int = 1000
 
 
 @dataclass(frozen=True)
@@ -43,23 +77,99 @@ def signature_valid(raw_body: bytes, header: str, secret: str) -> bool:
     return hmac.compare_digest(expected, signature.strip().encode())
 
 
-def parse(raw_body: bytes) -> tuple[str, list[Change]]:
+def parse(raw_body: bytes, limits: Limits = Limits()) -> tuple[str, list[Change]]:  # noqa: B008 - frozen
     """The notification type and its changes.
 
-    Raises ValueError (json) for malformed JSON and NotANotificationError for
-    JSON that is not a notification. Unknown notification and event types are
-    kept: LivePerson may add some, and a delivered notification is never lost.
+    Raises ValueError (json) for malformed JSON and NotANotificationError (or
+    one of its subclasses) for JSON that is not a notification or is over a
+    limit. Unknown notification and event types are kept: LivePerson may add
+    some, and a delivered notification is never lost.
     """
-    body = json.loads(raw_body)
+    body = _load(raw_body, limits.max_depth)
     if not isinstance(body, dict) or body.get("kind") != "notification":
         raise NotANotificationError('"kind" is not "notification"')
     notification_type = body.get("type")
     changes = (body.get("body") or {}).get("changes") if isinstance(body.get("body"), dict) else None
     if not isinstance(notification_type, str) or not isinstance(changes, list) or not changes:
         raise NotANotificationError("no type or no body.changes")
+    if len(notification_type) > MAX_TYPE_LENGTH:
+        raise NotANotificationError(f"type is longer than {MAX_TYPE_LENGTH} characters")
+    if len(changes) > limits.max_changes:
+        raise TooManyChangesError(f"{len(changes)} changes, more than the limit of {limits.max_changes}")
     if not all(isinstance(change, dict) for change in changes):
         raise NotANotificationError("a change is not an object")
     return notification_type, [_change(notification_type, change) for change in changes]
+
+
+def refusal(exc: ValueError) -> tuple[int, str]:
+    """The HTTP status and delivery reason (webhooks.models.Delivery.Reason) for a body parse refused."""
+    if isinstance(exc, TooManyChangesError):
+        return 413, "too_many_changes"
+    if isinstance(exc, TooDeepError):
+        return 400, "too_deep"
+    if isinstance(exc, NotANotificationError):
+        return 400, "not_a_notification"
+    return 400, "malformed_json"
+
+
+# --- Loading: JSON that PostgreSQL's jsonb can store ------------------------------
+
+
+def _load(raw_body: bytes, max_depth: int) -> object:
+    try:
+        value = json.loads(raw_body, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:  # deeper than Python's own limit (~1,000 levels)
+        raise TooDeepError(f"nested deeper than {max_depth} levels") from None
+    # Fewer brackets than the limit cannot nest deeper: the walk is skipped for
+    # the ordinary small notification.
+    if raw_body.count(b"[") + raw_body.count(b"{") > max_depth and _depth_over(value, max_depth):
+        raise TooDeepError(f"nested deeper than {max_depth} levels")
+    # NUL and unpaired surrogates can only come from \u escapes or, for
+    # surrogates, UTF-8 bytes starting with 0xED (json decodes with surrogatepass).
+    if b"\\u" in raw_body or b"\xed" in raw_body:
+        value = _storable(value)
+    return value
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text[:20]} is out of range")
+    return number
+
+
+def _depth_over(value, max_depth: int) -> bool:
+    """Whether containers nest deeper than max_depth (iteratively: no recursion to exhaust)."""
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
+
+
+def _storable(value):
+    """The value with NUL and unpaired surrogates in its strings replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _storable_text(value)
+    if isinstance(value, dict):
+        return {_storable_text(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
+def _storable_text(text: str) -> str:
+    if text.isascii():
+        return text.replace("\x00", "\ufffd")
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def _change(notification_type: str, change: dict) -> Change:
@@ -69,13 +179,22 @@ def _change(notification_type: str, change: dict) -> Change:
         change.get("conversationId") or change.get("dialogId") or result.get("convId") or ""
     )
     dialog_id = str(change.get("dialogId") or "")
+    if len(conversation_id) > MAX_ID_LENGTH or len(dialog_id) > MAX_ID_LENGTH:
+        raise NotANotificationError(f"a conversation or dialog id is longer than {MAX_ID_LENGTH} characters")
     return Change(
         conversation_id=conversation_id,
         dialog_id=dialog_id,
-        event_type=_event_type(notification_type, change),
-        dedupe_key=_dedupe_key(notification_type, change, result, dialog_id),
+        event_type=_event_type(notification_type, change)[:MAX_TYPE_LENGTH],
+        dedupe_key=_bounded_key(_dedupe_key(notification_type, change, result, dialog_id)),
         payload=change,
     )
+
+
+def _bounded_key(key: str | None) -> str | None:
+    """The key, or its digest when longer than its column: still the same for a redelivery."""
+    if key is None or len(key) <= MAX_DEDUPE_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
 
 
 def _event_type(notification_type: str, change: dict) -> str:

@@ -2,11 +2,13 @@
 
 A plain ASGI application, outside Django's middleware stack: this path is
 called by LivePerson, not by browsers (no session, cookies or CSRF), it must
-answer within 2.5 s under load, and each Django middleware costs about a
-millisecond of CPU under ASGI (shared/performance-anchors.md). It answers:
-200 accepted (a redelivery included), 401 unknown app or bad signature, 400
-malformed or not a notification, 413 too large, 405 other methods, and 503
-when it cannot store in time. Every request it reads is recorded.
+answer within 2.5 s under load, and Django's middleware stack costs CPU on
+every request (docs/PERFORMANCE.md). It answers: 200 accepted (a redelivery
+included), 202 held (an app not known here yet: webhooks.held), 401 missing
+headers, uninstalled app or bad signature, 400 malformed, too deep or not a
+notification, 413 too large or too many changes, 405 other methods, and 503
+when it cannot store in time. Every request it reads is recorded, refused
+ones within their sender's allowance (webhooks.refusals).
 """
 
 import json
@@ -16,8 +18,8 @@ import time
 from django.conf import settings
 from django.db import DatabaseError
 
-from connector_site import logs
-from webhooks import ingest, notifications, secrets
+from connector_site import addresses, logs
+from webhooks import held, ingest, notifications, refusals, secrets
 from webhooks.ingest import DeliveryRecord
 from webhooks.models import Delivery
 
@@ -43,7 +45,6 @@ VISIBLE_HEADERS = {
     "x-real-ip",
     "x-request-id",
 }
-TOO_LARGE_KEPT_BYTES = 64 * 1024
 Reason = Delivery.Reason
 
 
@@ -66,20 +67,21 @@ async def _handle(scope, receive, send, headers: dict) -> int:
         accepted=False,
         reason=Reason.ACCEPTED,
         method=scope["method"],
-        account_id=headers.get(ACCOUNT_HEADER, "").strip()[:64],
-        client_id=headers.get(CLIENT_HEADER, "").strip()[:128],
+        account_id=headers.get(ACCOUNT_HEADER, "").strip(),
+        client_id=headers.get(CLIENT_HEADER, "").strip(),
         headers=masked(headers),
+        remote_address=_remote_address(scope, headers),
+        request_id=logs.request_id_var.get(),
     )
     if scope["method"] != "POST":
         await _drain(receive)
         return await _finish(send, _rejected(record, 405, Reason.METHOD_NOT_ALLOWED), allow="POST")
     body, too_large = await _read_body(receive, settings.WEBHOOK_MAX_BODY_BYTES)
-    # An oversized body is kept in part: enough to see what it was.
-    record.body = (body[:TOO_LARGE_KEPT_BYTES] if too_large else body).decode("utf-8", "replace")
-    record.body_truncated = too_large
     if too_large:
-        return await _finish(send, _rejected(record, 413, Reason.TOO_LARGE))
-    await _decide(record, headers, body)
+        _rejected(record, 413, Reason.TOO_LARGE)
+    else:
+        await _decide(record, headers, body)
+    _keep_body(record, body, too_large)
     return await _finish(send, record)
 
 
@@ -90,23 +92,55 @@ async def _decide(record: DeliveryRecord, headers: dict, body: bytes) -> None:
         _rejected(record, 401, Reason.MISSING_HEADERS)
         return
     record.signature_algorithm = notifications.signature_algorithm(signature)
-    secret = await secrets.client_secret(record.account_id, record.client_id)
-    if not secret:
-        _rejected(record, 401, Reason.UNKNOWN_APP)
+    app = await secrets.app_for(record.account_id, record.client_id)
+    if not app.secret:
+        await _unknown_app(record, app, body)
         return
-    record.signature_valid = notifications.signature_valid(body, signature, secret)
+    record.signature_valid = notifications.signature_valid(body, signature, app.secret)
     if not record.signature_valid:
         _rejected(record, 401, Reason.BAD_SIGNATURE)
         return
     try:
-        record.notification_type, record.changes = notifications.parse(body)
-    except notifications.NotANotificationError:
-        _rejected(record, 400, Reason.NOT_A_NOTIFICATION)
-        return
-    except ValueError:  # json.JSONDecodeError and UnicodeDecodeError
-        _rejected(record, 400, Reason.MALFORMED_JSON)
+        record.notification_type, record.changes = notifications.parse(body, ingest.limits())
+    except ValueError as exc:  # json's errors, NotANotificationError and its kinds
+        status, reason = notifications.refusal(exc)
+        _rejected(record, status, reason).detail = str(exc)
         return
     record.accepted = True
+
+
+async def _unknown_app(record: DeliveryRecord, app: secrets.App, body: bytes) -> None:
+    """Hold the request of an app not known here yet (202), or refuse it (401)."""
+    if app.uninstalled:
+        _rejected(record, 401, Reason.UNKNOWN_APP).detail = "the app was uninstalled"
+    elif not _is_utf8(body):
+        # Kept as text, it could never be verified: the signature is over the exact bytes.
+        _rejected(record, 401, Reason.UNKNOWN_APP).detail = "not held: the body is not UTF-8"
+    elif await held.quota().admit(record.account_id, len(body)):
+        _rejected(record, 202, Reason.HELD)
+    else:
+        _rejected(record, 401, Reason.UNKNOWN_APP).detail = "not held: the room for held requests is full"
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _keep_body(record: DeliveryRecord, body: bytes, too_large: bool) -> None:
+    """The whole body of a verified or held request; the start of any other."""
+    if record.signature_valid or record.reason == Reason.HELD:
+        record.body, record.body_truncated = body.decode("utf-8", "replace"), too_large
+        return
+    # An unverified request could come from anyone: enough of it to debug with, at
+    # most the limit in stored bytes (a replaced byte is three in UTF-8).
+    limit = settings.WEBHOOK_UNVERIFIED_KEPT_BYTES
+    text = body[:limit].decode("utf-8", "replace").replace("\x00", "\ufffd")  # jsonb holds no NUL
+    start = text.encode()[:limit].decode("utf-8", "ignore")
+    record.body, record.body_truncated = start, too_large or len(body) > limit
 
 
 def _rejected(record: DeliveryRecord, status: int, reason: str) -> DeliveryRecord:
@@ -114,21 +148,39 @@ def _rejected(record: DeliveryRecord, status: int, reason: str) -> DeliveryRecor
     return record
 
 
+def _remote_address(scope, headers: dict) -> str:
+    peer = (scope.get("client") or [None])[0]
+    return addresses.client_address(peer, headers.get("x-forwarded-for", "")) or ""
+
+
 async def _finish(send, record: DeliveryRecord, allow: str = "") -> int:
-    """Store the record, then answer; 503 when it could not be stored."""
+    """Store the record, then answer; 503 when it could not be stored.
+
+    A refused request is recorded only within its sender's allowance
+    (webhooks.refusals); beyond it, it is answered the same and counted.
+    """
+    extra = {"allow": allow} if allow else {}
+    if record.status >= 400:
+        recorded, unrecorded_before = refusals.recorder().admit(record.remote_address)
+        if not recorded:
+            return await _respond(send, record.status, {"status": record.reason, "events": 0}, **extra)
+        if unrecorded_before:
+            record.detail = f"{record.detail}; " if record.detail else ""
+            record.detail += (
+                f"{unrecorded_before} refused requests from this address before it were not recorded"
+            )
     try:
         stored = await ingest.get_writer().store(record)
-    except ingest.OverloadedError:
+    except ingest.OverloadedError as exc:
         # Not recorded: writing would add to the overload. LivePerson retries.
-        logger.warning("webhook refused with 503: %s", "overloaded")
+        logger.warning("webhook refused with 503: %s", exc)
         return await _respond(send, 503, {"status": "busy"}, retry_after="1")
     except DatabaseError:
         return await _respond(send, 503, {"status": "unavailable"}, retry_after="5")
-    reason = stored.delivery.reason
-    extra = {"allow": allow} if allow else {}
-    return await _respond(
-        send, record.status, {"status": reason, "events": stored.delivery.event_count}, **extra
-    )
+    body = {"status": stored.delivery.reason, "events": stored.delivery.event_count}
+    if record.detail:
+        body["detail"] = record.detail
+    return await _respond(send, record.status, body, **extra)
 
 
 def masked(headers: dict) -> dict:

@@ -130,15 +130,22 @@ def header_rows(headers) -> list[tuple[str, str]]:
 
 
 def body_pretty(body: str) -> tuple[str, bool]:
-    """The body indented when it is JSON, else as it came; and whether it was JSON."""
+    """The body indented when it is JSON, else as it came; and whether it was JSON.
+
+    A refused body may be nested too deeply to parse or indent (RecursionError):
+    it is shown as it came.
+    """
     try:
         return pretty_json(json.loads(body)), True
-    except ValueError:
+    except (ValueError, RecursionError):
         return body, False
 
 
 def pretty_json(value) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    try:
+        return json.dumps(value, indent=2, ensure_ascii=False)
+    except RecursionError:  # stored payloads are bounded (WEBHOOK_MAX_DEPTH); older ones may not be
+        return json.dumps(value, ensure_ascii=False)
 
 
 # --- Conversations --------------------------------------------------------------------

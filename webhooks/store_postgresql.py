@@ -2,11 +2,9 @@
 
 Same result as `ingest.store_batch_orm`. The work is done by the SQL function
 `webhooks_store_batch` (webhooks/sql/store_batch.sql, installed by a migration),
-which receives the whole batch as one JSON document. Measured on these machines
-(docs/PERFORMANCE.md), a single webhook cost 3.4 ms of wall time and 1.7 ms of
-client CPU when each step was a statement of its own (Python dumping a dozen
-arrays, five statements' waits); as one statement it is mostly PostgreSQL's
-own work. The ORM spends ~5 ms of CPU building the same queries.
+which receives the whole batch as one JSON document: one round trip, and the
+client encodes one string instead of building a statement per step
+(docs/PERFORMANCE.md, "What we learned").
 """
 
 import asyncio
@@ -44,10 +42,9 @@ def store_batch(records) -> list:
 class AsyncStore:
     """store_batch on the event loop, over a connection of its own.
 
-    The webhook writer's path: handing each batch to a thread and back cost two
-    thread switches per batch, which on these VMs was most of a lone webhook's
-    time in daphne (docs/PERFORMANCE.md). A broken connection (PostgreSQL
-    restarted) is dropped, and the next batch connects again.
+    The webhook writer's path: handing each batch to a thread and back costs two
+    thread switches per batch (docs/PERFORMANCE.md). A broken connection
+    (PostgreSQL restarted) is dropped, and the next batch connects again.
     """
 
     def __init__(self):

@@ -1,17 +1,21 @@
-"""Installing webhooks_store_batch (webhooks/sql/store_batch.sql), for the migrations.
+"""Installing webhooks_store_batch, for the migrations.
 
-The function is read from that file, so every migration that installs it
-installs its newest version. Changing the file needs a new migration that runs
-`install` again; webhooks/tests/test_store_function.py fails until the
-database's copy matches the file. (Migrations skip modules named with `_`.)
+Each migration that installs the function carries its own frozen copy of the
+SQL, so re-running an old migration installs what it installed then, whatever
+webhooks/sql/store_batch.sql says today. The file is the readable source of
+the newest version; webhooks/tests/test_store_function.py fails until a new
+migration installs the file's text. (Migrations skip modules named with `_`.)
 """
 
-from webhooks.store_postgresql import FUNCTION_SQL
 
+def installer(sql: str):
+    """A RunPython function installing this version of the function on PostgreSQL."""
 
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FUNCTION_SQL.read_text())
+    def install(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql)
+
+    return install
 
 
 def drop(apps, schema_editor):

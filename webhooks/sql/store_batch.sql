@@ -3,12 +3,11 @@
 --
 -- The rules are those of webhooks.ingest.store_batch_orm; doing them here makes
 -- a batch one statement and one round trip, its parameters one JSON document
--- (encoded in C by json.dumps), where the statement-per-step version cost five
--- round trips' worth of waiting and ~1.7 ms of client CPU for a single webhook.
+-- (docs/PERFORMANCE.md, "What we learned").
 --
 -- batch: [{"received_at", "account_id", "client_id", "method", "status",
---          "accepted", "reason", "signature_algorithm", "signature_valid",
---          "headers", "body", "body_truncated", "notification_type",
+--          "accepted", "reason", "detail", "remote_address", "signature_algorithm",
+--          "signature_valid", "headers", "body", "body_truncated", "notification_type",
 --          "changes": [{"conversation_id", "event_type", "dialog_id",
 --                       "dedupe_key", "payload"}]}]
 -- returns {"deliveries": [{"id", "reason", "events"}] in batch order,
@@ -18,9 +17,13 @@
 -- Every table access here is by key. The planner sees the batch as 100 rows of
 -- jsonb_array_elements whatever its size, and while webhooks_conversation was
 -- small (or bloated by these very updates) it planned step 5 as a hash join
--- over a sequential scan of the whole table: 0.37 of a lone webhook's ~0.8 ms,
--- and growing with every conversation kept. Without sequential scans it is
--- an index probe per conversation (0.04 ms), at any table size.
+-- over a sequential scan of the whole table, growing with every conversation
+-- kept. Without sequential scans it is an index probe per conversation.
+--
+-- The work is linear in the number of changes: the batch is only ever walked
+-- with jsonb_array_elements and joined on (i, j). Reaching into it by index per
+-- change (batch->i) copies record i whole each time, which made one delivery of
+-- 10,000 changes cost minutes.
 CREATE OR REPLACE FUNCTION webhooks_store_batch(batch jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 SET enable_seqscan = off
@@ -102,11 +105,12 @@ BEGIN
         LEFT JOIN counts ON counts.i = (r.o - 1)::int
     ), inserted AS (
         INSERT INTO webhooks_delivery
-            (id, received_at, account_id, client_id, method, status, accepted, reason,
-             signature_algorithm, signature_valid, headers, body, body_truncated,
+            (id, received_at, account_id, client_id, method, status, accepted, reason, detail,
+             remote_address, signature_algorithm, signature_valid, headers, body, body_truncated,
              notification_type, event_count)
         SELECT id, (v->>'received_at')::timestamptz, v->>'account_id', v->>'client_id', v->>'method',
-               (v->>'status')::int, (v->>'accepted')::boolean, reason, v->>'signature_algorithm',
+               (v->>'status')::int, (v->>'accepted')::boolean, reason, v->>'detail',
+               v->>'remote_address', v->>'signature_algorithm',
                (v->>'signature_valid')::boolean, v->'headers', v->>'body',
                (v->>'body_truncated')::boolean, v->>'notification_type', events
         FROM records
@@ -115,29 +119,49 @@ BEGIN
     INTO deliveries FROM records;
 
     -- 4. The events, under the ids and numbers given in step 2.
+    -- Both sides MATERIALIZED: planned inline, the changes of a record were
+    -- walked again for every event (a nested loop over i, filtered on j).
+    WITH numbers AS MATERIALIZED (
+        SELECT (n->>'i')::int AS i, (n->>'j')::int AS j, (n->>'id')::bigint AS id,
+               (n->>'conversation')::bigint AS conversation, (n->>'seq')::bigint AS seq
+        FROM jsonb_array_elements(numbered) AS n
+    ), changes AS MATERIALIZED (
+        -- Only the fields each event needs: never the record itself, which holds every change.
+        SELECT (r.o - 1)::int AS i, (c.o - 1)::int AS j,
+               r.v->>'account_id' AS account_id, r.v->>'client_id' AS client_id,
+               r.v->>'notification_type' AS notification_type,
+               (r.v->>'received_at')::timestamptz AS received_at,
+               c.v->>'event_type' AS event_type, c.v->>'dialog_id' AS dialog_id,
+               c.v->>'dedupe_key' AS dedupe_key, c.v->'payload' AS payload
+        FROM jsonb_array_elements(batch) WITH ORDINALITY AS r(v, o),
+             jsonb_array_elements(r.v->'changes') WITH ORDINALITY AS c(v, o)
+        WHERE (r.v->>'accepted')::boolean
+    )
     INSERT INTO webhooks_event
         (id, conversation_id, seq, delivery_id, account_id, client_id, notification_type,
          event_type, dialog_id, dedupe_key, payload, received_at)
-    SELECT (n->>'id')::bigint, (n->>'conversation')::bigint, (n->>'seq')::bigint,
-           (deliveries->((n->>'i')::int)->>'id')::bigint,
-           r->>'account_id', r->>'client_id', r->>'notification_type',
-           c->>'event_type', c->>'dialog_id', c->>'dedupe_key', c->'payload',
-           (r->>'received_at')::timestamptz
-    FROM jsonb_array_elements(numbered) AS n,
-         LATERAL (SELECT batch->((n->>'i')::int) AS r) AS record,
-         LATERAL (SELECT record.r->'changes'->((n->>'j')::int) AS c) AS change;
+    SELECT n.id, n.conversation, n.seq, (deliveries->n.i->>'id')::bigint,
+           ch.account_id, ch.client_id, ch.notification_type,
+           ch.event_type, ch.dialog_id, ch.dedupe_key, ch.payload, ch.received_at
+    FROM numbers AS n JOIN changes AS ch ON ch.i = n.i AND ch.j = n.j;
 
     -- 5. Each conversation that got events: its newest number, time and app.
     UPDATE webhooks_conversation AS conv
     SET last_seq = u.seq, last_event_at = u.received_at, client_id = u.client_id
     FROM (
-        SELECT DISTINCT ON ((n->>'conversation')::bigint)
-               (n->>'conversation')::bigint AS conversation, (n->>'seq')::bigint AS seq,
-               (batch->((n->>'i')::int)->>'received_at')::timestamptz AS received_at,
-               batch->((n->>'i')::int)->>'client_id' AS client_id
-        FROM jsonb_array_elements(numbered) AS n
-        WHERE n->>'conversation' IS NOT NULL
-        ORDER BY (n->>'conversation')::bigint, (n->>'seq')::bigint DESC
+        SELECT DISTINCT ON (n.conversation) n.conversation, n.seq, r.received_at, r.client_id
+        FROM (
+            SELECT (n->>'i')::int AS i, (n->>'conversation')::bigint AS conversation,
+                   (n->>'seq')::bigint AS seq
+            FROM jsonb_array_elements(numbered) AS n
+            WHERE n->>'conversation' IS NOT NULL
+        ) AS n
+        JOIN (
+            SELECT (r.o - 1)::int AS i, (r.v->>'received_at')::timestamptz AS received_at,
+                   r.v->>'client_id' AS client_id
+            FROM jsonb_array_elements(batch) WITH ORDINALITY AS r(v, o)
+        ) AS r ON r.i = n.i
+        ORDER BY n.conversation, n.seq DESC
     ) AS u
     WHERE conv.id = u.conversation;
 

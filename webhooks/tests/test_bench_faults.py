@@ -22,8 +22,8 @@ WORKER_CONVERSATIONS, WORKER_MESSAGES = 4, 29
 TINY += ["--drain", "30", "--conversations", "2"]
 TINY += ["--worker-conversations", str(WORKER_CONVERSATIONS), "--worker-messages", str(WORKER_MESSAGES)]
 TINY += ["--worker-post-timeout", "0.5", "--flood-events", "1000", "--flood-concurrency", "32"]
-TINY += ["--soak-minutes", "0.05", "--sample-seconds", "1", "--no-docs"]
-LOAD_SCENARIOS = ["redis", "postgres", "daphne", "flood", "soak"]
+TINY += ["--soak-minutes", "0.05", "--sample-seconds", "1", "--adversary-rate", "50", "--no-docs"]
+LOAD_SCENARIOS = ["redis", "postgres", "daphne", "flood", "adversary", "soak"]
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,16 @@ def test_the_soak_reports_memory_and_latency_per_window(scenarios):
     assert len(soak["windows"]) == 3
     assert all(window["rss_mb"] for window in soak["windows"])
     assert "ack_p99_ms" in soak["trend"]
+
+
+def test_the_adversaries_are_refused_and_bounded(scenarios):
+    adversary = scenarios["adversary"]
+    answers = {a["name"]: a["statuses"] for a in adversary["attackers"]}
+
+    assert set(answers["tenant: most changes"]) <= {"200", "413", "503"}
+    assert answers["tenant: most changes"].get("413", 0) > 0
+    assert set(answers["long methods"]) == {"405"}
+    assert set(answers["1 MB"]) <= {"202", "401"}  # held while the account has room
+    assert answers["1 MB"].get("401", 0) > 0
+    assert adversary["refused_recorded"]["unverified_max_body"] <= 2048
+    assert adversary["checks"]["refused requests recorded within the allowance"]

@@ -146,17 +146,17 @@ async def test_when_the_database_goes_away_a_whole_batch_fails_at_once(monkeypat
     """Each delivery retried alone would wait for a connection in turn, past LivePerson's 2.5 s."""
     writer = ingest.IngestWriter()
     attempts = []
-    store_batch = writer._async_store.store_batch
+    store_batch = writer._lane._async_store.store_batch
 
     async def counted(records):
         attempts.append(len(records))
         return await store_batch(records)
 
-    monkeypatch.setattr(writer._async_store, "store_batch", counted)
+    monkeypatch.setattr(writer._lane._async_store, "store_batch", counted)
     loop = asyncio.get_running_loop()
     try:
         await writer.store(_record(payloads.content(1)))
-        await sync_to_async(_terminate_backend)(writer._async_store._connection.info.backend_pid)
+        await sync_to_async(_terminate_backend)(writer._lane._async_store._connection.info.backend_pid)
         attempts.clear()
 
         # Three deliveries arrive while the writer is busy: they form one batch.

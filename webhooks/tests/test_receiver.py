@@ -71,17 +71,21 @@ async def test_it_refuses_missing_headers(installation, missing):
     assert (await _delivery()).reason == "missing_headers"
 
 
-async def test_it_refuses_an_unknown_app(installation):
+async def test_it_holds_the_request_of_an_unknown_app_unverified(installation):
     response = await post_signed(payloads.messaging(payloads.content(1)), client_id="someone-else")
 
-    assert response["status"] == 401
-    assert (await _delivery()).reason == "unknown_app"
+    assert response["status"] == 202
+    delivery = await _delivery()
+    assert (delivery.reason, delivery.accepted, delivery.signature_valid) == ("held", False, None)
+    assert await Event.objects.acount() == 0
 
 
-async def test_it_refuses_an_app_of_another_account(installation):
+async def test_an_app_of_another_account_is_not_this_accounts(installation):
     response = await post_signed(payloads.messaging(payloads.content(1)), account="le90000002")
 
-    assert response["status"] == 401
+    assert response["status"] == 202
+    assert (await _delivery()).reason == "held"
+    assert await Event.objects.acount() == 0
 
 
 async def test_it_refuses_an_unsupported_signature_algorithm(installation):

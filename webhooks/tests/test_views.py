@@ -557,3 +557,27 @@ def test_the_timeline_makes_a_bounded_number_of_queries(logged_in, django_assert
 
     with django_assert_max_num_queries(5):
         logged_in.get(f"{CONVERSATIONS}{conv.pk}/")
+
+
+def test_the_detail_of_a_deeply_nested_body_renders(logged_in):
+    deep = '{"kind":"notification","deep":' + "[" * 5000 + "]" * 5000 + "}"
+    delivery = factories.delivery(accepted=False, reason="too_deep", status=400, body=deep)
+
+    response = logged_in.get(f"{EVENTS}{delivery.pk}/")
+
+    assert response.status_code == 200
+    assert "Body nested too deeply" in response.content.decode()
+
+
+def test_unverified_requests_are_labelled_as_claims(logged_in):
+    factories.delivery(accepted=False, reason="bad_signature", status=401, signature_valid=False)
+    held = factories.delivery(accepted=False, reason="held", status=202, signature_valid=None)
+    verified = factories.delivery(signature_valid=True)
+
+    listed = logged_in.get(EVENTS).content.decode()
+    held_page = logged_in.get(f"{EVENTS}{held.pk}/").content.decode()
+    verified_page = logged_in.get(f"{EVENTS}{verified.pk}/").content.decode()
+
+    assert listed.count('data-testid="unverified-claim"') == 2
+    assert "held whole until the app is known here" in held_page
+    assert 'data-testid="unverified-note"' not in verified_page

@@ -295,6 +295,14 @@ WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 WEBHOOK_PURGE_BATCH_SIZE = env.int("WEBHOOK_PURGE_BATCH_SIZE", default=2000)
 WEBHOOK_PURGE_PAUSE_SECONDS = env.float("WEBHOOK_PURGE_PAUSE_SECONDS", default=0.0)
 
+# --- Demo chat --------------------------------------------------------------
+
+# Demo chat image uploads (chat.files): pixels, frames and the memory one decode
+# may take; anything larger is refused from its header, before decoding.
+CHAT_IMAGE_MAX_PIXELS = env.int("CHAT_IMAGE_MAX_PIXELS", default=25_000_000)
+CHAT_IMAGE_MAX_FRAMES = env.int("CHAT_IMAGE_MAX_FRAMES", default=1000)
+CHAT_IMAGE_MAX_DECODE_BYTES = env.int("CHAT_IMAGE_MAX_DECODE_BYTES", default=64 * 1024 * 1024)
+
 # --- Background worker (manage.py worker) -------------------------------------
 
 # (dotted path of a callable taking no arguments and returning the units of

@@ -3,9 +3,10 @@
 An app can be installed on an account before anyone of that account has
 logged in here, or by a colleague elsewhere; its webhooks then name a client
 id with no installation row, so there is no secret to verify them with.
-Refusing them (401) counts as a failed delivery on LivePerson: with
-retention-time retries the whole app goes into a failed state and every event
-waits. So such a request is answered 202 and kept whole (reason "held"); once
+Refusing them (401) counts as a failed delivery on LivePerson (anything but
+200 or 201 is, docs/WEBHOOKS.md): with retention-time retries the whole app
+goes into a failed state and every event waits. So such a request is
+answered 200 and kept whole (reason "held"); once
 the app becomes known (a user of the account lists or opens it, which stores
 its installation and, on PostgreSQL, wakes the workers through a trigger), the
 worker verifies each held request with the app's secret and stores the valid

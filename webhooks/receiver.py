@@ -4,7 +4,7 @@ A plain ASGI application, outside Django's middleware stack: this path is
 called by LivePerson, not by browsers (no session, cookies or CSRF), it must
 answer within 2.5 s under load, and Django's middleware stack costs CPU on
 every request (docs/PERFORMANCE.md). It answers: 200 accepted (a redelivery
-included), 202 held (an app not known here yet: webhooks.held), 401 missing
+included), 200 held (an app not known here yet: webhooks.held), 401 missing
 headers, uninstalled app or bad signature, 400 malformed, too deep or not a
 notification, 413 too large or too many changes, 405 other methods, and 503
 when it cannot store in time. Every request it reads is recorded, refused
@@ -110,14 +110,14 @@ async def _decide(record: DeliveryRecord, headers: dict, body: bytes) -> None:
 
 
 async def _unknown_app(record: DeliveryRecord, app: secrets.App, body: bytes) -> None:
-    """Hold the request of an app not known here yet (202), or refuse it (401)."""
+    """Hold the request of an app not known here yet (200), or refuse it (401)."""
     if app.uninstalled:
         _rejected(record, 401, Reason.UNKNOWN_APP).detail = "the app was uninstalled"
     elif not _is_utf8(body):
         # Kept as text, it could never be verified: the signature is over the exact bytes.
         _rejected(record, 401, Reason.UNKNOWN_APP).detail = "not held: the body is not UTF-8"
     elif await held.quota().admit(record.account_id, len(body)):
-        _rejected(record, 202, Reason.HELD)
+        _rejected(record, 200, Reason.HELD)
     else:
         _rejected(record, 401, Reason.UNKNOWN_APP).detail = "not held: the room for held requests is full"
 
@@ -160,8 +160,11 @@ async def _finish(send, record: DeliveryRecord, allow: str = "") -> int:
     (webhooks.refusals); beyond it, it is answered the same and counted.
     """
     extra = {"allow": allow} if allow else {}
-    if record.status >= 400:
+    if not record.accepted:
         recorded, unrecorded_before = refusals.recorder().admit(record.remote_address)
+        if not recorded and record.reason == Reason.HELD:
+            # Not kept, so not acknowledged: were it LivePerson's, it is sent again.
+            return await _respond(send, 401, {"status": Reason.UNKNOWN_APP, "events": 0})
         if not recorded:
             return await _respond(send, record.status, {"status": record.reason, "events": 0}, **extra)
         if unrecorded_before:

@@ -1,4 +1,4 @@
-"""Requests for an app not known here yet: held (202), then verified and stored
+"""Requests for an app not known here yet: held (answered 200), then verified and stored
 in order once the app is known; bounded while held."""
 
 import json
@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apps_admin.models import Installation
-from webhooks import held
+from webhooks import held, refusals
 from webhooks.models import Delivery, Event, PendingBroadcast
 from webhooks.tests import payloads
 from webhooks.tests.conftest import post, post_signed
@@ -35,11 +35,11 @@ async def _post_for_new_app(*changes, secret: str = NEW_SECRET):
     return await post_signed(payloads.messaging(*changes), client_id=NEW_APP, secret=secret)
 
 
-async def test_the_request_of_an_unknown_app_is_held_whole_and_answered_202(installation, settings):
+async def test_the_request_of_an_unknown_app_is_held_whole_and_answered_200(installation, settings):
     settings.WEBHOOK_UNVERIFIED_KEPT_BYTES = 100
     response = await _post_for_new_app(payloads.content(1, text="x" * 5000))
 
-    assert response["status"] == 202
+    assert response["status"] == 200  # LivePerson counts anything but 200 and 201 as a failure
     assert json.loads(response["body"])["status"] == "held"
     delivery = await Delivery.objects.aget()
     assert (delivery.reason, delivery.body_truncated) == ("held", False)
@@ -116,7 +116,7 @@ async def test_an_account_can_hold_only_so_many_bytes(installation, settings):
 
     statuses = [(await post(body, headers))["status"] for _ in range(4)]
 
-    assert statuses == [202, 202, 401, 401]
+    assert statuses == [200, 200, 401, 401]
     refused = await Delivery.objects.filter(reason="unknown_app").afirst()
     assert "room for held requests is full" in refused.detail
 
@@ -129,7 +129,7 @@ async def test_all_accounts_together_can_hold_only_so_many_bytes(installation, s
     responses = [await post(body, headers_for(body, account=a, client_id=NEW_APP)) for a in accounts]
     statuses = [response["status"] for response in responses]
 
-    assert statuses == [202, 202, 401, 401]
+    assert statuses == [200, 200, 401, 401]
 
 
 async def test_an_uninstalled_app_is_refused_not_held(installation):
@@ -145,7 +145,7 @@ async def test_an_uninstalled_app_is_refused_not_held(installation):
 
 def test_storing_the_installation_of_an_app_with_held_requests_wakes_the_workers(installation):
     Delivery.objects.create(
-        account_id=payloads.ACCOUNT, client_id=NEW_APP, status=202, accepted=False, reason="held", body="{}"
+        account_id=payloads.ACCOUNT, client_id=NEW_APP, status=200, accepted=False, reason="held", body="{}"
     )
     params = connection.get_connection_params()
     info = {key: params[key] for key in ("dbname", "user", "host", "port", "password") if params.get(key)}
@@ -156,3 +156,12 @@ def test_storing_the_installation_of_an_app_with_held_requests_wakes_the_workers
         notified = list(listener.notifies(timeout=0)) if ready else []
 
     assert [n.channel for n in notified] == ["connector_site_worker"]
+
+
+async def test_beyond_the_senders_allowance_nothing_is_held_and_the_answer_is_401(installation, monkeypatch):
+    monkeypatch.setattr(refusals, "_recorder", refusals.RefusalRecorder(per_minute=1, burst=2))
+
+    statuses = [(await _post_for_new_app(payloads.content(seq)))["status"] for seq in (1, 2, 3)]
+
+    assert statuses == [200, 200, 401]  # not kept, so not acknowledged: LivePerson sends it again
+    assert await Delivery.objects.filter(reason="held").acount() == 2

@@ -571,7 +571,7 @@ def test_the_detail_of_a_deeply_nested_body_renders(logged_in):
 
 def test_unverified_requests_are_labelled_as_claims(logged_in):
     factories.delivery(accepted=False, reason="bad_signature", status=401, signature_valid=False)
-    held = factories.delivery(accepted=False, reason="held", status=202, signature_valid=None)
+    held = factories.delivery(accepted=False, reason="held", status=200, signature_valid=None)
     verified = factories.delivery(signature_valid=True)
 
     listed = logged_in.get(EVENTS).content.decode()

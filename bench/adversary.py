@@ -40,10 +40,21 @@ class Attacker:
     name: str
     statuses: dict = field(default_factory=dict)
     bytes_sent: int = 0
+    latencies: dict = field(default_factory=dict)  # status: [seconds to the answer]
 
-    def count(self, status: int, size: int) -> None:
+    def count(self, status: int, size: int, seconds: float) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
+        self.latencies.setdefault(status, []).append(seconds)
         self.bytes_sent += size
+
+    def summary(self) -> dict:
+        slowest = {status: round(max(times) * 1000, 1) for status, times in self.latencies.items()}
+        return {
+            "name": self.name,
+            "statuses": self.statuses,
+            "bytes_sent": self.bytes_sent,
+            "max_ms": slowest,
+        }
 
 
 async def adversary(ctx: Context) -> dict:
@@ -83,9 +94,7 @@ async def _phase(ctx: Context, ports: list[int], *, attackers: bool) -> dict:
     counts["database_growth_bytes"] = _database_size(ctx.database_url) - before
     counts["refused_recorded"] = _refused_recorded(ctx.database_url, first_delivery)
     counts["processes"] = args.processes
-    counts["attackers_seen"] = [
-        {"name": a.name, "statuses": a.statuses, "bytes_sent": a.bytes_sent} for a, _ in hostile
-    ]
+    counts["attackers_seen"] = [attacker.summary() for attacker, _ in hostile]
     log(
         f"  {'attacked' if attackers else 'undisturbed'}: ack p50/p99 {counts['ack_p50_ms']}/"
         f"{counts['ack_p99_ms']} ms, push p99 {counts['push_p99_ms']} ms, database +"
@@ -110,12 +119,13 @@ async def _keep_sending(attacker: Attacker, port: int, requests, stop: asyncio.E
         request = next(requests)
         if connection is None or not connection.usable:
             connection = await Connection.open(port)
+        sent = time.perf_counter()
         try:
             status = await asyncio.wait_for(connection.exchange(request), 30)
         except (OSError, EOFError, ValueError, TimeoutError, asyncio.IncompleteReadError):
             connection.close()
             status = 0
-        attacker.count(status, len(request))
+        attacker.count(status, len(request), time.perf_counter() - sent)
     if connection is not None:
         connection.close()
 

@@ -187,14 +187,16 @@ def _adversary_table(s: dict) -> str:
         f" {_ms_or_dash(s['ack_p99_ms'])} | {_ms_or_dash(s['push_p50_ms'])} /"
         f" {_ms_or_dash(s['push_p99_ms'])} | {s['database_growth_bytes'] / 1e6:.1f} | {lost:,} |",
         "",
-        "| Attacker | Requests | Answers | MB sent |",
-        "|---|---|---|---|",
+        "| Attacker | Requests | Answers | Longest answer ms, by status | MB sent |",
+        "|---|---|---|---|---|",
     ]
     for attacker in s["attackers"]:
         answers = ", ".join(f"{status}: {n:,}" for status, n in sorted(attacker["statuses"].items()))
         requests = sum(attacker["statuses"].values())
         sent_mb = attacker["bytes_sent"] / 1e6
-        rows.append(f"| {attacker['name']} | {requests:,} | {answers} | {sent_mb:,.0f} |")
+        by_status = sorted(attacker.get("max_ms", {}).items())
+        slowest = ", ".join(f"{status}: {ms:,.0f}" for status, ms in by_status)
+        rows.append(f"| {attacker['name']} | {requests:,} | {answers} | {slowest} | {sent_mb:,.0f} |")
     rows += [
         "",
         f"Refused requests recorded under attack: {s['refused_recorded']['count']:,}, their bodies"

@@ -21,7 +21,7 @@ if ENV_FILE.is_file():
 
 # An empty value (as every line of .env.example has) means "use the default".
 _OUR_PREFIXES = ("DJANGO_", "DATABASE_", "DB_", "REDIS_", "CHANNEL_", "SESSION_", "LOGIN_", "LOG_")
-_OUR_PREFIXES += ("LIVEPERSON_", "CSDS_", "SANDBOX_", "FIELD_", "PUBLIC_", "WEBHOOK_", "WORKER_")
+_OUR_PREFIXES += ("LIVEPERSON_", "CSDS_", "SANDBOX_", "FIELD_", "PUBLIC_", "WEBHOOK_", "WORKER_", "CHAT_")
 for _name in [n for n, v in os.environ.items() if v == "" and n.startswith(_OUR_PREFIXES)]:
     del os.environ[_name]
 

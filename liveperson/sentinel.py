@@ -3,11 +3,10 @@
 https://developers.liveperson.com/connector-api-send-api-authorization-and-authentication.html
 """
 
-import base64
-import json
 import time
 from dataclasses import dataclass
 
+import jwt
 from pydantic import SecretStr
 
 from liveperson import errors, transport
@@ -53,8 +52,6 @@ def _expires_at(token: str) -> float:
     """The token's `exp` claim, read without verifying the signature (only
     LivePerson can verify it; we only need to know when to ask again)."""
     try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return float(claims["exp"])
-    except (IndexError, ValueError, KeyError, TypeError):
+        return float(jwt.decode(token, options={"verify_signature": False})["exp"])
+    except (jwt.InvalidTokenError, KeyError, ValueError, TypeError):
         return time.time() + DEFAULT_LIFETIME_SECONDS

@@ -8,6 +8,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+import jwt
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -16,6 +17,8 @@ from sandbox.models import Account, Consumer, Installation
 
 ISSUER = "Sentinel"
 SCOPE = "msg.consumer"
+# Checked in this order; a missing `exp` is an invalid AppJWT, any other a missing parameter.
+APP_JWT_CLAIMS = ("iss", "aud", "azp", "exp")
 
 
 class ConnectorAuthError(Exception):
@@ -92,15 +95,7 @@ def installation_for_app_jwt(*, account_id: str, authorization: str) -> Installa
     token = _without_bearer(authorization)
     if not token:
         raise missing_app_jwt()
-    claims = tokens.token_decode(token, kind=tokens.APP_JWT)
-    if claims is None:
-        raise invalid_app_jwt()
-    if claims.get("iss") != ISSUER or not claims.get("aud") or not claims.get("azp"):
-        raise missing_parameter("AppJWT claims are missing or invalid")
-    if not isinstance(claims.get("exp"), int | float) or time.time() >= claims["exp"]:
-        raise invalid_app_jwt()
-    if claims["aud"] != account_id:
-        raise invalid_app_jwt()
+    claims = _app_jwt_claims(token, account_id=account_id)
     installation = (
         Installation.objects.live()
         .select_related("account")
@@ -110,6 +105,24 @@ def installation_for_app_jwt(*, account_id: str, authorization: str) -> Installa
     if installation is None:
         raise invalid_app_jwt()
     return installation
+
+
+def _app_jwt_claims(token: str, *, account_id: str) -> dict:
+    """The claims of an AppJWT Sentinel issued for the account, or its refusal:
+    40001 when a claim of Sentinel's is missing or not Sentinel's, 40102 for
+    anything else (a bad signature, expired, another account's)."""
+    try:
+        return tokens.token_decode(
+            token, kind=tokens.APP_JWT, issuer=ISSUER, audience=account_id, require=APP_JWT_CLAIMS
+        )
+    except jwt.MissingRequiredClaimError as exc:
+        if exc.claim == "exp":
+            raise invalid_app_jwt() from exc
+        raise missing_parameter("AppJWT claims are missing or invalid") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise missing_parameter("AppJWT claims are missing or invalid") from exc
+    except jwt.InvalidTokenError as exc:
+        raise invalid_app_jwt() from exc
 
 
 def _without_bearer(authorization: str) -> str:
@@ -159,8 +172,11 @@ def send_api_caller(*, account_id: str, authorization: str, on_behalf: str) -> C
     if not (on_behalf or "").strip():
         raise missing_consumer_jws()
     installation = installation_for_app_jwt(account_id=account_id, authorization=authorization)
-    claims = tokens.token_decode(on_behalf.strip(), kind=tokens.CONSUMER_JWS)
-    if claims is None or claims.get("account_id") != account_id:
+    try:
+        claims = tokens.token_decode(on_behalf.strip(), kind=tokens.CONSUMER_JWS)
+    except jwt.InvalidTokenError as exc:
+        raise invalid_consumer_jws() from exc
+    if claims.get("account_id") != account_id:
         raise invalid_consumer_jws()
     consumer = Consumer.objects.filter(
         account=installation.account, lp_consumer_id=claims.get("lp_consumer_id") or ""

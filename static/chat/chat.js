@@ -2,10 +2,10 @@
 // (chat.consumers). The server makes every LivePerson call; this page renders the
 // webhook events it forwards (in seq order, each once), and sends actions.
 // LivePerson content is always put in the page as text (textContent), never as HTML.
-(function () {
-  "use strict";
-  const root = document.getElementById("chat");
-  if (!root || !("WebSocket" in window)) return;
+import { reconnectingSocket } from "../js/socket.js";
+
+const root = document.getElementById("chat");
+if (root) {
 
   const role = (name) => root.querySelector(`[data-role="${name}"]`);
   const transcript = role("transcript");
@@ -22,7 +22,6 @@
   const csrfToken = upload.querySelector("input[name=csrfmiddlewaretoken]").value;
   const closeButton = root.querySelector("[data-action=close]");
   const surveyButton = root.querySelector("[data-action=close-survey]");
-  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
 
   const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif"];
   const MAX_IMAGE_BYTES = 3 * 1024 * 1024; // §6.3
@@ -39,8 +38,6 @@
     lastSeq: 0, // newest webhook event seq shown
     conversation: null, // the latest "conversation" frame
     socket: null,
-    retryDelay: 1000,
-    leaving: false,
     refs: 0,
     pending: new Map(), // ref -> consumer bubble waiting for its "sent"
     mine: new Map(), // "dialog:sequence" -> consumer bubble
@@ -123,38 +120,27 @@
   // --- Socket ----------------------------------------------------------------------
 
   function isOpen() {
-    return state.socket !== null && state.socket.readyState === WebSocket.OPEN;
+    return state.socket !== null && state.socket.open;
   }
 
   function send(action) {
-    if (!isOpen()) return false;
-    state.socket.send(JSON.stringify(action));
-    return true;
+    return state.socket !== null && state.socket.send(action);
   }
 
   function connect() {
-    const path = `${root.dataset.socketPath}?after=${encodeURIComponent(state.lastSeq)}`;
-    const socket = new WebSocket(`${scheme}//${window.location.host}${path}`);
-    state.socket = socket;
-    socket.addEventListener("open", () => {
-      state.retryDelay = 1000;
-      connection.textContent = "Live";
-      connection.dataset.status = "live";
+    state.socket = reconnectingSocket({
+      path: () => `${root.dataset.socketPath}?after=${encodeURIComponent(state.lastSeq)}`,
+      onMessage: receive,
+      onStatus: connectionChanged,
+      stopCodes: Object.keys(STOPPED).map(Number),
     });
-    socket.addEventListener("message", (message) => receive(JSON.parse(message.data)));
-    socket.addEventListener("close", (event) => reconnectLater(event.code));
   }
 
-  function reconnectLater(code) {
-    if (state.leaving) return;
-    connection.dataset.status = "offline";
-    if (STOPPED[code]) {
-      connection.textContent = STOPPED[code];
-      return;
-    }
-    connection.textContent = `Disconnected: reconnecting in ${Math.round(state.retryDelay / 1000)} s…`;
-    window.setTimeout(connect, state.retryDelay);
-    state.retryDelay = Math.min(state.retryDelay * 2, 30000);
+  function connectionChanged({ state: now, delay, code }) {
+    connection.dataset.status = now === "live" ? "live" : "offline";
+    if (now === "live") connection.textContent = "Live";
+    else if (now === "stopped") connection.textContent = STOPPED[code];
+    else connection.textContent = `Disconnected: reconnecting in ${Math.max(1, Math.round(delay / 1000))} s…`;
   }
 
   function receive(frame) {
@@ -736,6 +722,5 @@
 
   // --- Start ---------------------------------------------------------------------------------
 
-  window.addEventListener("beforeunload", () => { state.leaving = true; });
   connect();
-})();
+}

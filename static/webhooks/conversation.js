@@ -1,21 +1,17 @@
 // Conversation page: events stored after the page was rendered arrive over
 // /ws/conversations/<pk>/events/?after=<seq>, in seq order, and are appended
 // like the rows the server rendered (summary + payload).
-(function () {
-  "use strict";
-  const root = document.getElementById("timeline");
-  if (!root || root.dataset.live !== "true" || !("WebSocket" in window)) return;
+import { reconnectingSocket } from "../js/socket.js";
+
+const root = document.getElementById("timeline");
+if (root && root.dataset.live === "true") {
   const tbody = root.querySelector("tbody");
   const status = root.querySelector("[data-role=status]");
-  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   const STOPPED = {
     4403: "Live updates stopped: you are not allowed to watch this conversation.",
     4404: "Live updates stopped: this conversation no longer exists.",
   };
   let lastSeq = Number(root.dataset.lastSeq) || 0;
-  let retryDelay = 1000;
-  let leaving = false;
-  window.addEventListener("beforeunload", () => { leaving = true; });
 
   function isObject(value) {
     return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -87,25 +83,16 @@
     });
   }
 
-  function connect() {
-    const path = `${root.dataset.socketPath}?after=${encodeURIComponent(lastSeq)}`;
-    const socket = new WebSocket(`${scheme}//${window.location.host}${path}`);
-    socket.addEventListener("open", () => { retryDelay = 1000; });
-    socket.addEventListener("message", (message) => {
-      const data = JSON.parse(message.data);
-      if (data.type === "events" && Array.isArray(data.events)) receive(data.events);
-    });
-    socket.addEventListener("close", (event) => {
-      if (leaving) return;
-      if (STOPPED[event.code]) {
-        status.textContent = STOPPED[event.code];
-        status.hidden = false;
-        return;
-      }
-      window.setTimeout(connect, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 30000);
-    });
-  }
-
-  connect();
-})();
+  reconnectingSocket({
+    path: () => `${root.dataset.socketPath}?after=${encodeURIComponent(lastSeq)}`,
+    onMessage: (frame) => {
+      if (frame.type === "events" && Array.isArray(frame.events)) receive(frame.events);
+    },
+    onStatus: ({ state, code }) => {
+      if (state !== "stopped") return;
+      status.textContent = STOPPED[code];
+      status.hidden = false;
+    },
+    stopCodes: Object.keys(STOPPED).map(Number),
+  });
+}

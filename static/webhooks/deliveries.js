@@ -1,25 +1,19 @@
 // Events page: deliveries stored after the page was rendered arrive over
 // /ws/events/. Page 1 without filters shows them at the top, as a reload
 // would; any other page says how many matching ones are waiting.
-(function () {
-  "use strict";
-  const root = document.getElementById("deliveries");
-  if (!root || !("WebSocket" in window)) return;
+import { reconnectingSocket } from "../js/socket.js";
+
+const root = document.getElementById("deliveries");
+if (root) {
   const live = root.dataset.live === "true";
   const pageSize = Number(root.dataset.pageSize) || 50;
   const appNames = JSON.parse(document.getElementById("app-names").textContent);
   const tbody = root.querySelector("tbody");
   const banner = root.querySelector("[data-role=banner]");
   const params = new URLSearchParams(window.location.search);
-  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-  // 4403: not allowed; 4404: nothing to watch. Reconnecting cannot help.
-  const FINAL_CODES = [4403, 4404];
   const KNOWN_TYPES = ["ContentEvent", "RichContentEvent", "AcceptStatusEvent", "ChatStateEvent", "UPSERT", "DELETE"];
   const waiting = new Set();
   let newestId = Number(root.dataset.newestId) || 0;
-  let retryDelay = 1000;
-  let leaving = false;
-  window.addEventListener("beforeunload", () => { leaving = true; });
 
   function element(tag, text, attributes) {
     const node = document.createElement(tag);
@@ -134,22 +128,14 @@
       });
   }
 
-  function connect() {
-    const socket = new WebSocket(`${scheme}//${window.location.host}${root.dataset.socketPath}`);
-    socket.addEventListener("open", () => {
-      retryDelay = 1000;
-      socket.send(JSON.stringify({ type: "sync", after_id: newestId }));
-    });
-    socket.addEventListener("message", (event) => {
-      const data = JSON.parse(event.data);
-      if (data.type === "deliveries" && Array.isArray(data.deliveries)) receive(data.deliveries);
-    });
-    socket.addEventListener("close", (event) => {
-      if (leaving || FINAL_CODES.includes(event.code)) return;
-      window.setTimeout(connect, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 30000);
-    });
-  }
-
-  connect();
-})();
+  reconnectingSocket({
+    path: () => root.dataset.socketPath,
+    // The server sends what was stored after the newest one shown, then the live ones.
+    onOpen: (socket) => socket.send({ type: "sync", after_id: newestId }),
+    onMessage: (frame) => {
+      if (frame.type === "deliveries" && Array.isArray(frame.deliveries)) receive(frame.deliveries);
+    },
+    // 4403: not allowed; 4404: nothing to watch. Reconnecting cannot help.
+    stopCodes: [4403, 4404],
+  });
+}

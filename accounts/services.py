@@ -115,18 +115,7 @@ def _liveperson_login(attempt: _Attempt, password: str) -> lp_login.LoginSession
         attempt.record(reason="bad_credentials")
         raise LoginError("Wrong account, login name or password.") from None
     except errors.LivePersonError as exc:
-        raise LoginError(_unavailable_message(exc), status=503) from None
-
-
-def _unavailable_message(exc: errors.LivePersonError) -> str:
-    if isinstance(exc, errors.TimedOutError):
-        return "LivePerson is taking too long to answer. Please try again in a moment."
-    if isinstance(exc, errors.UnreachableError):
-        return "LivePerson cannot be reached right now. Please try again in a moment."
-    if isinstance(exc, errors.RateLimitedError):
-        return "LivePerson is rate-limiting logins. Please wait a minute and try again."
-    status = f" (HTTP {exc.status})" if exc.status else ""
-    return f"LivePerson gave an unexpected answer{status}. Please try again later."
+        raise LoginError(errors.user_message(exc), status=503) from None
 
 
 def user_sync_from_liveperson(*, account_id: str, config: LoginConfig) -> User:

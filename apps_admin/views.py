@@ -26,30 +26,6 @@ SORT_KEYS = {
 }
 
 
-def failure_message(exc: errors.LivePersonError) -> str:
-    """What to tell the user when a LivePerson call failed (secrets never included)."""
-    if isinstance(exc, errors.TimedOutError):
-        return (
-            "LivePerson did not answer in time. "
-            "If you were changing something, reload to see whether it was saved."
-        )
-    if isinstance(exc, errors.UnreachableError):
-        return "LivePerson cannot be reached right now. Please try again in a moment."
-    if isinstance(exc, errors.RateLimitedError):
-        return "LivePerson is rate-limiting requests. Please wait a minute and try again."
-    if isinstance(exc, errors.ForbiddenError):
-        return "Your LivePerson user is not allowed to do this."
-    if isinstance(exc, errors.ConflictError):
-        return "The app was changed by someone else at the same time. Nothing was changed; please try again."
-    if isinstance(exc, errors.NotFoundError):
-        return "This app is not installed on your account (it may have been uninstalled)."
-    if exc.status and 400 <= exc.status < 500:
-        detail = f": {exc.detail}" if exc.detail else ""
-        return f"LivePerson refused the request (HTTP {exc.status}){detail}"
-    status = f" (HTTP {exc.status})" if exc.status else ""
-    return f"LivePerson had a problem{status}. Please try again later."
-
-
 def _session_expired(request):
     next_url = request.get_full_path() if request.method == "GET" else None
     accounts_services.user_logout(request=request, reason="expired")
@@ -72,7 +48,7 @@ def liveperson_view(view):
         except errors.UnauthorizedError:
             return _session_expired(request)
         except errors.LivePersonError as exc:
-            messages.error(request, failure_message(exc))
+            messages.error(request, errors.user_message(exc))
             return redirect("home")
 
     return wrapped
@@ -92,7 +68,7 @@ def installation_list(request):
         except errors.UnauthorizedError:
             return _session_expired(request)
         except errors.LivePersonError as exc:
-            context["error"] = failure_message(exc)
+            context["error"] = errors.user_message(exc)
     rows = [row for row in context["rows"] if context["query"].lower() in row.name.lower()]
     sort = request.GET.get("sort", "-created")
     if sort.lstrip("-") not in SORT_KEYS:

@@ -442,26 +442,7 @@ def _liveperson(call):
             "This site does not know the app's client secret: open the app's page once to record it."
         ) from None
     except errors.LivePersonError as exc:
-        raise ChatError(failure_message(exc)) from None
-
-
-def failure_message(exc: errors.LivePersonError) -> str:
-    """What to tell the user when a LivePerson call failed (never a secret)."""
-    if isinstance(exc, errors.TimedOutError):
-        return "LivePerson did not answer in time. Please try again."
-    if isinstance(exc, errors.UnreachableError):
-        return "LivePerson cannot be reached right now. Please try again in a moment."
-    if isinstance(exc, errors.RateLimitedError):
-        return "LivePerson is rate-limiting requests. Please wait a minute and try again."
-    if isinstance(exc, errors.UnauthorizedError):
-        detail = f": {exc.detail}" if exc.detail else ""
-        return f"LivePerson refused the app's or the consumer's credentials{detail}"
-    if exc.status and 400 <= exc.status < 500 or (exc.detail and not exc.status):
-        detail = f": {exc.detail}" if exc.detail else ""
-        status = f" (HTTP {exc.status})" if exc.status else ""
-        return f"LivePerson refused the request{status}{detail}"
-    status = f" (HTTP {exc.status})" if exc.status else ""
-    return f"LivePerson had a problem{status}. Please try again later."
+        raise ChatError(errors.user_message(exc)) from None
 
 
 def _record(conversation: ChatConversation, exchanges: list) -> None:

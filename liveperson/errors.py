@@ -77,3 +77,30 @@ CONNECTOR_AUTH_ERRORS = {
     40103: ConsumerJwsInvalidError,
     40104: ConsumerJwsInvalidError,
 }
+
+
+def user_message(exc: LivePersonError) -> str:
+    """What to tell a person when a LivePerson call failed: the site's one wording
+    (LivePerson's `detail` at most, never a secret)."""
+    status = f" (HTTP {exc.status})" if exc.status else ""
+    detail = f": {exc.detail}" if exc.detail else ""
+    if isinstance(exc, TimedOutError):
+        return (
+            "LivePerson did not answer in time. "
+            "If you were changing something, reload to see whether it was saved."
+        )
+    if isinstance(exc, UnreachableError):
+        return "LivePerson cannot be reached right now. Please try again in a moment."
+    if isinstance(exc, RateLimitedError):
+        return "LivePerson is rate-limiting requests. Please wait a minute and try again."
+    if isinstance(exc, UnauthorizedError):
+        return f"LivePerson refused the credentials{detail}"
+    if isinstance(exc, ForbiddenError):
+        return "Your LivePerson user or app is not allowed to do this."
+    if isinstance(exc, ConflictError):
+        return "Someone else changed this at the same time. Nothing was changed; please try again."
+    if isinstance(exc, NotFoundError):
+        return "Not found on your LivePerson account: it may have been deleted or uninstalled."
+    if exc.status and 400 <= exc.status < 500 or (exc.detail and not exc.status):
+        return f"LivePerson refused the request{status}{detail}"
+    return f"LivePerson had a problem{status}. Please try again later."

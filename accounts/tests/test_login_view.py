@@ -131,7 +131,7 @@ def test_a_slow_liveperson_is_reported(client, sandbox, settings):
     response = _post(client, ADMIN)
 
     assert response.status_code == 503
-    assert b"LivePerson is taking too long to answer." in response.content
+    assert b"LivePerson did not answer in time." in response.content
 
 
 def test_a_liveperson_that_is_down_is_reported(client, sandbox):
@@ -139,7 +139,7 @@ def test_a_liveperson_that_is_down_is_reported(client, sandbox):
 
     response = _post(client, ADMIN)
 
-    assert b"LivePerson gave an unexpected answer (HTTP 503)." in response.content
+    assert b"LivePerson had a problem (HTTP 503)." in response.content
 
 
 def test_an_unexpected_answer_is_reported(client, sandbox):
@@ -148,7 +148,7 @@ def test_an_unexpected_answer_is_reported(client, sandbox):
     response = _post(client, ADMIN)
 
     assert response.status_code == 503
-    assert b"LivePerson gave an unexpected answer" in response.content
+    assert b"LivePerson had a problem" in response.content
 
 
 def test_an_account_id_with_odd_characters_is_a_form_error(client, db):

@@ -289,7 +289,7 @@ def test_a_forged_edit_of_another_accounts_app_is_refused(admin_client, qa_clien
 
     response = admin_client.post(f"/apps/{theirs}/edit/", {**form, "basic-name": "Hijacked"}, follow=True)
 
-    assert b"This app is not installed on your account" in response.content
+    assert b"Not found on your LivePerson account" in response.content
     assert app_install.get_installation(creds_of(qa_client), theirs).data["client_name"] == "Theirs"
 
 
@@ -341,7 +341,7 @@ def test_actions_refuse_get(admin_client):
 def test_an_action_on_an_uninstalled_app_says_so(admin_client):
     response = admin_client.post("/apps/no-such-app/disable/", follow=True)
 
-    assert b"This app is not installed on your account" in response.content
+    assert b"Not found on your LivePerson account" in response.content
 
 
 def test_a_slow_liveperson_during_an_action_is_reported(admin_client, sandbox, settings):

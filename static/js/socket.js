@@ -7,12 +7,12 @@
 
 const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
 
-export function socketUrl(path) {
+function socketUrl(path) {
   return `${scheme}//${window.location.host}${path}`;
 }
 
 // Half the backoff step, plus up to the other half at random.
-export function retryDelay(attempt, baseDelay, maxDelay) {
+function retryDelay(attempt, baseDelay, maxDelay) {
   const step = Math.min(maxDelay, baseDelay * 2 ** attempt);
   return step / 2 + Math.random() * (step / 2);
 }

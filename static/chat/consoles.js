@@ -1,0 +1,43 @@
+// The requests console (every LivePerson request made for the conversation) and
+// the notifications console (every webhook event), as they arrive.
+import { state, ui } from "./page.js";
+import { element, formatTime, isObject, originatorRole } from "./util.js";
+
+function consoleEntry(consoleName, summaryText, sections) {
+  const box = ui.role(consoleName);
+  const item = element("li");
+  const details = element("details");
+  details.append(element("summary", "", summaryText));
+  sections.forEach(([label, value]) => {
+    if (value === null || value === undefined || value === "") return;
+    const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+    details.append(element("h6", "", label), element("pre", "payload", text));
+  });
+  item.append(details);
+  box.querySelector("[data-role=entries]").append(item);
+  const count = box.querySelector("[data-role=count]");
+  count.textContent = String(Number(count.textContent) + 1);
+  return item;
+}
+
+export function requestLogged(request) {
+  if (!isObject(request) || state.requestIds.has(request.id)) return;
+  state.requestIds.add(request.id);
+  const outcome = request.status ? `HTTP ${request.status}` : request.error || "no answer";
+  const line = `${formatTime(request.at)} ${request.method} ${request.url} → ${outcome} (${request.duration_ms} ms)`;
+  consoleEntry("requests-console", line, [
+    ["Request headers", request.request_headers],
+    ["Request body", request.request_body],
+    ["Response", request.response_body],
+    ["Error", request.error],
+  ]);
+}
+
+export function notificationLogged(event) {
+  const change = isObject(event.payload) ? event.payload : {};
+  const lpEvent = isObject(change.event) ? change.event : {};
+  const detail = [originatorRole(change), lpEvent.chatState, lpEvent.status, lpEvent.contentType].filter(Boolean).join(" ");
+  const line = `#${event.seq} ${formatTime(event.received_at)} ${event.event_type} ${detail}`.trim();
+  const item = consoleEntry("notifications-console", line, [["Change", event.payload]]);
+  item.dataset.seq = String(event.seq);
+}

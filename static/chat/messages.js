@@ -1,0 +1,92 @@
+// The message list: messages and receipts from the webhook events, and the
+// messaging history (events from before this deployment stored them).
+import { answeredQuickReplies, bubbleFor, fileFigure, higherTick, registerMine, setTicks, setTyping } from "./bubbles.js";
+import { scrollDown, state, ui } from "./page.js";
+import { quickReplies } from "./quick_replies.js";
+import { renderStructured } from "./structured.js";
+import { element, isObject, keyOf, originatorRole } from "./util.js";
+
+export function messageReceived(change, lpEvent, fromConsumer, receivedAt) {
+  const sequence = change.sequence;
+  if (state.historySeqs.has(sequence)) return; // shown from the messaging history already
+  const when = typeof change.serverTimestamp === "number" ? change.serverTimestamp : receivedAt;
+  if (fromConsumer) consumerMessage(change, lpEvent, when);
+  else agentMessage(change, lpEvent, when);
+  scrollDown();
+}
+
+function consumerMessage(change, lpEvent, when) {
+  if (state.mine.has(keyOf(change.dialogId, change.sequence))) return; // our own send, already shown
+  const bubble = bubbleFor("consumer", "You", when);
+  fillMessage(bubble, change, lpEvent);
+  ui.transcript.append(bubble);
+  registerMine(bubble, change.dialogId, change.sequence);
+  answeredQuickReplies();
+}
+
+function agentMessage(change, lpEvent, when) {
+  const sender = originatorRole(change) === "CONTROLLER" ? "system" : "agent";
+  const bubble = bubbleFor(sender, sender === "system" ? "Automatic message" : "Agent", when);
+  fillMessage(bubble, change, lpEvent);
+  ui.transcript.append(bubble);
+  setTyping(false);
+  const sequence = change.sequence;
+  if (typeof sequence === "number") {
+    state.agentMessages.set(keyOf(change.dialogId, sequence), { dialog: change.dialogId, sequence });
+  }
+}
+
+function fillMessage(bubble, change, lpEvent) {
+  const body = bubble.querySelector(".body");
+  if (lpEvent.type === "RichContentEvent") {
+    const rendered = renderStructured(lpEvent.content);
+    body.append(rendered || element("em", "", "(rich content this page cannot show)"));
+  } else if (lpEvent.contentType === "hosted/file" && isObject(lpEvent.message)) {
+    body.append(fileFigure(lpEvent.message));
+  } else if (typeof lpEvent.message === "string") {
+    body.append(element("span", "text", lpEvent.message));
+  } else {
+    body.append(element("em", "", `(${lpEvent.contentType || "unknown"} content)`));
+  }
+  if (isObject(lpEvent.quickReplies)) bubble.append(quickReplies(lpEvent.quickReplies, change));
+}
+
+// The consumer's own receipts (from this or another tab): not to be sent again.
+export function ownReceiptSeen(change, lpEvent) {
+  const sequences = Array.isArray(lpEvent.sequenceList) ? lpEvent.sequenceList : [];
+  const seen = state.ownReceipts[lpEvent.status];
+  if (seen) sequences.forEach((sequence) => seen.add(keyOf(change.dialogId, sequence)));
+}
+
+export function agentReceiptSeen(change, lpEvent) {
+  const status = { ACCEPT: "accepted", READ: "read" }[lpEvent.status];
+  if (!status) return; // ACTION, ACCESS, NACK: nothing to show
+  const sequences = Array.isArray(lpEvent.sequenceList) ? lpEvent.sequenceList : [];
+  sequences.forEach((sequence) => {
+    const key = keyOf(change.dialogId, sequence);
+    state.agentTicks.set(key, higherTick(state.agentTicks.get(key), status));
+    const bubble = state.mine.get(key);
+    if (bubble) setTicks(bubble, status);
+  });
+}
+
+export function historyReceived(records) {
+  records
+    .filter((record) => isObject(record) && !state.historySeqs.has(record.seq))
+    .sort((a, b) => (a.time || 0) - (b.time || 0))
+    .forEach((record) => {
+      state.historySeqs.add(record.seq);
+      ui.historyBox.append(historyBubble(record));
+    });
+}
+
+function historyBubble(record) {
+  const fromConsumer = record.sent_by === "consumer";
+  const bubble = bubbleFor(fromConsumer ? "consumer" : "agent", fromConsumer ? "You" : "Agent", record.time);
+  const body = bubble.querySelector(".body");
+  if (record.kind === "file" && isObject(record.file)) body.append(fileFigure(record.file));
+  else if (record.kind === "rich") body.append(renderStructured(record.content) || element("em", "", "(rich content)"));
+  else body.append(element("span", "text", record.text || ""));
+  if (fromConsumer) setTicks(bubble, "sent");
+  return bubble;
+}

@@ -1,0 +1,105 @@
+// Structured content (LivePerson's rich messages): our own renderer, text only.
+import { sendQuickReply } from "./composer.js";
+import { element, isObject, mapUrl, openInNewTab, safeUrl } from "./util.js";
+
+export function renderStructured(content) {
+  if (typeof content === "string") {
+    try {
+      content = JSON.parse(content); // the messaging history keeps it as a JSON string
+    } catch (error) {
+      return null;
+    }
+  }
+  return renderElement(content);
+}
+
+function renderElement(item) {
+  if (!isObject(item)) return null;
+  const node = nodeFor(item);
+  if (!node) return null; // unknown element types are left out, as LivePerson's own renderer does
+  if (item.tooltip) node.title = String(item.tooltip);
+  applyStyle(node, item.style);
+  if (isObject(item.click)) addClick(node, item.click);
+  return node;
+}
+
+function nodeFor(item) {
+  if (item.type === "vertical" || item.type === "horizontal") return layoutElement(item);
+  if (item.type === "text") return element("p", "sc sc-text", item.text || "");
+  if (item.type === "image") return imageElement(item);
+  if (item.type === "button") {
+    const button = element("button", "sc sc-button secondary outline", item.title || "");
+    button.type = "button";
+    return button;
+  }
+  if (item.type === "map") return linkElement(mapUrl(item.la, item.lo), item.tooltip || "Open the map", "sc sc-map");
+  if (item.type === "linkPreview") return linkElement(safeUrl(item.url), item.title || item.url, "sc sc-link");
+  return null;
+}
+
+function layoutElement(item) {
+  const node = element("div", `sc sc-${item.type}`);
+  (Array.isArray(item.elements) ? item.elements : []).forEach((child) => {
+    const rendered = renderElement(child);
+    if (rendered) node.append(rendered);
+  });
+  return node;
+}
+
+function imageElement(item) {
+  const figure = element("figure", "sc sc-image");
+  const url = safeUrl(item.url);
+  if (url) {
+    const image = element("img");
+    image.src = url;
+    image.alt = item.caption || item.tooltip || "";
+    figure.append(image);
+  }
+  if (item.caption) figure.append(element("figcaption", "", item.caption));
+  return figure;
+}
+
+function linkElement(url, text, className) {
+  const link = element("a", className, text);
+  if (url) {
+    link.href = url;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+  }
+  return link;
+}
+
+function applyStyle(node, style) {
+  if (!isObject(style)) return;
+  if (style.bold) node.style.fontWeight = "bold";
+  if (style.italic) node.style.fontStyle = "italic";
+  if (["small", "medium", "large"].includes(style.size)) node.classList.add(`sc-size-${style.size}`);
+  // Set through the style object, so a value cannot escape its property.
+  if (typeof style.color === "string") node.style.color = style.color;
+  if (typeof style["background-color"] === "string") node.style.backgroundColor = style["background-color"];
+}
+
+function addClick(node, click) {
+  const actions = Array.isArray(click.actions) ? click.actions.filter(isObject) : [];
+  if (!actions.length) return;
+  if (node.tagName !== "BUTTON" && node.tagName !== "A") {
+    node.tabIndex = 0;
+    node.setAttribute("role", "button");
+    node.classList.add("clickable");
+  }
+  node.addEventListener("click", (domEvent) => {
+    domEvent.preventDefault();
+    actions.forEach((action) => runAction(action, click.metadata, node));
+  });
+}
+
+function runAction(action, metadata, node) {
+  if (action.type === "publishText" && typeof action.text === "string") {
+    sendQuickReply(action.text, metadata);
+  } else if (action.type === "link") {
+    openInNewTab(safeUrl(action.uri));
+  } else if (action.type === "navigate") {
+    openInNewTab(mapUrl(action.la, action.lo));
+  }
+  if (node.tagName === "BUTTON") node.blur();
+}

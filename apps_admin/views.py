@@ -1,15 +1,12 @@
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services as accounts_services
+from accounts.decorators import liveperson_view, session_expired
 from accounts.lp_session import lp_session_get
 from apps_admin import manifest, services
 from apps_admin.forms import InstallationCreateForm, InstallationEditForms
@@ -26,34 +23,6 @@ SORT_KEYS = {
 }
 
 
-def _session_expired(request):
-    next_url = request.get_full_path() if request.method == "GET" else None
-    accounts_services.user_logout(request=request, reason="expired")
-    messages.warning(request, "Your LivePerson session has expired. Please log in again.")
-    return redirect_to_login(next_url or "/")
-
-
-def liveperson_view(view):
-    """Logged in with LivePerson; failures become a message instead of a 500."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        lp = lp_session_get(request)
-        if lp is None:
-            messages.error(request, "Log in with a LivePerson account to manage apps.")
-            return redirect("home")
-        try:
-            return view(request, lp, *args, **kwargs)
-        except errors.UnauthorizedError:
-            return _session_expired(request)
-        except errors.LivePersonError as exc:
-            messages.error(request, errors.user_message(exc))
-            return redirect("home")
-
-    return wrapped
-
-
 # --- List ---------------------------------------------------------------------------
 
 
@@ -66,7 +35,7 @@ def installation_list(request):
             context["rows"] = services.installation_list(lp=lp, demo_url=services.demo_endpoint(request))
             context["async_messaging"] = services.account_async_messaging(lp=lp)
         except errors.UnauthorizedError:
-            return _session_expired(request)
+            return session_expired(request)
         except errors.LivePersonError as exc:
             context["error"] = errors.user_message(exc)
     rows = [row for row in context["rows"] if context["query"].lower() in row.name.lower()]

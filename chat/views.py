@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.decorators import liveperson_view
 from apps_admin import services as apps_admin_services
-from apps_admin.views import liveperson_view
 from chat import selectors, services
 from chat.forms import ConversationStartForm
 

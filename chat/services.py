@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from apps_admin.models import Installation
 from apps_admin.services import DEMO_PATH
 from chat import files, tokens
 from chat.models import ChatConversation, ChatRequest
 from liveperson import errors, msghist, send_api, swift, transport
+from webhooks import conversations as webhook_conversations
 from webhooks.models import Conversation as WebhookConversation
 
 logger = logging.getLogger(__name__)
@@ -248,15 +249,11 @@ def _request_conversation(account_id: str, options: StartOptions, features: list
 def events_conversation(conversation: ChatConversation) -> WebhookConversation:
     """The webhooks app's row for this conversation, created if no webhook came yet,
     so that the chat's sockets can join its group before the first event."""
-    lookup = {"account_id": conversation.account_id, "conversation_id": conversation.conversation_id}
-    found = WebhookConversation.objects.filter(**lookup).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return WebhookConversation.objects.create(**lookup, client_id=conversation.installation.client_id)
-    except IntegrityError:  # the first webhook was stored meanwhile
-        return WebhookConversation.objects.get(**lookup)
+    return webhook_conversations.conversation_ensure(
+        account_id=conversation.account_id,
+        conversation_id=conversation.conversation_id,
+        client_id=conversation.installation.client_id,
+    )
 
 
 # --- In the conversation ----------------------------------------------------------
@@ -511,14 +508,13 @@ def conversation_apply_changes(*, conversation: ChatConversation, events: list[d
 
 def conversation_sync_state(*, conversation: ChatConversation) -> bool:
     """Apply the newest stored ExConversation change (a socket that connects after it)."""
-    from webhooks.models import Event
-
-    recent = Event.objects.filter(
-        conversation__account_id=conversation.account_id,
-        conversation__conversation_id=conversation.conversation_id,
+    recent = webhook_conversations.conversation_newest_events(
+        account_id=conversation.account_id,
+        conversation_id=conversation.conversation_id,
         notification_type=CONVERSATION_CHANGE,
-    ).order_by("-seq")[:20]
-    return conversation_apply_changes(conversation=conversation, events=[e.as_message() for e in recent])
+        limit=20,
+    )
+    return conversation_apply_changes(conversation=conversation, events=recent)
 
 
 def _change_result(event: dict) -> dict | None:

@@ -2,7 +2,7 @@
 making every LivePerson call (shared/liveperson-api.md §5–8, §10).
 
 Every call made for a conversation is recorded for its requests console
-(ChatRequest, secrets masked by liveperson.transport) and announced to the
+(ChatRequest, secrets masked by liveperson.recording) and announced to the
 conversation's sockets. The functions here are synchronous and make HTTP calls:
 consumers run them off the event loop, and never inside a transaction.
 """
@@ -21,7 +21,7 @@ from apps_admin.models import Installation
 from apps_admin.services import DEMO_PATH
 from chat import files, tokens
 from chat.models import ChatConversation, ChatRequest
-from liveperson import errors, msghist, send_api, swift, transport
+from liveperson import errors, msghist, recording, send_api, swift
 from webhooks import conversations as webhook_conversations
 from webhooks.models import Conversation as WebhookConversation
 
@@ -173,7 +173,7 @@ def conversation_start(
             request_conversation=_request_conversation(installation.account_id, options, features),
         )
 
-    with transport.recording() as exchanges:
+    with recording.recording() as exchanges:
         opened = _liveperson(lambda: tokens.with_auth(installation, jws=jws, features=features, call=call))
     conversation = ChatConversation(
         user=user,
@@ -354,7 +354,7 @@ def _send(conversation: ChatConversation, request: dict) -> dict:
             request=request,
         )
 
-    with transport.recording() as exchanges:
+    with recording.recording() as exchanges:
         try:
             return _liveperson(lambda: tokens.conversation_auth_call(conversation, call))
         finally:
@@ -378,7 +378,7 @@ def file_send(*, conversation: ChatConversation, data: bytes, filename: str) -> 
         raise ChatError(str(exc)) from None
     answer = _send(conversation, send_api.upload_url(file_size=len(data), file_type=image.file_type))
     relative_path, query = _temp_url(answer)
-    with transport.recording() as exchanges:
+    with recording.recording() as exchanges:
         try:
             _liveperson(
                 lambda: swift.upload(
@@ -406,7 +406,7 @@ def file_fetch(*, conversation: ChatConversation, relative_path: str) -> tuple[b
         raise ChatError("Not a file path.")
     answer = _send(conversation, send_api.download_url(relative_path))
     path, query = _temp_url(answer)
-    with transport.recording() as exchanges:
+    with recording.recording() as exchanges:
         try:
             return _liveperson(
                 lambda: swift.download(
@@ -552,7 +552,7 @@ def history_needed(conversation: ChatConversation) -> bool:
 def conversation_history(*, conversation: ChatConversation, bearer: str) -> list[dict]:
     """The conversation's messages from the messaging history API, oldest first,
     as {"seq", "time", "sent_by", "kind", "text", "file", "content"}."""
-    with transport.recording() as exchanges:
+    with recording.recording() as exchanges:
         try:
             record = _liveperson(
                 lambda: msghist.search_conversation(

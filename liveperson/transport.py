@@ -3,14 +3,9 @@ timeouts on every call, retries only where repeating is safe, typed errors,
 and log lines that never carry a secret.
 """
 
-import contextvars
-import json
 import logging
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import quote, urlsplit
 
@@ -20,7 +15,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from liveperson import errors
+from liveperson import errors, recording
 
 logger = logging.getLogger(__name__)
 
@@ -108,13 +103,13 @@ def request(method: str, url: str, *, service: str, **kwargs) -> requests.Respon
     """
     kwargs.setdefault("timeout", (settings.LIVEPERSON_CONNECT_TIMEOUT, settings.LIVEPERSON_READ_TIMEOUT))
     started = time.monotonic()
-    exchange = _exchange_start(method, url, service, kwargs)
+    exchange = recording.exchange_start(method, _loggable(url), service, kwargs)
     try:
         response = _send(method, url, service, started, kwargs)
     except errors.LivePersonError as exc:
-        _exchange_end(exchange, started, error=str(exc))
+        recording.exchange_end(exchange, started, error=str(exc))
         raise
-    _exchange_end(exchange, started, response=response)
+    recording.exchange_end(exchange, started, response=response)
     if not 200 <= response.status_code < 300:
         error = _status_error(response, service)
         if exchange is not None:
@@ -224,110 +219,3 @@ def json_body(response: requests.Response, *, service: str):
         raise errors.UnexpectedResponseError(
             f"{service}: answer is not JSON", status=response.status_code, service=service
         ) from None
-
-
-# --- Recording: what a user's actions sent to LivePerson, for the request console ---
-
-MASKED = "********"
-SECRET_HEADERS = frozenset({"authorization", "x-lp-on-behalf", "cookie"})
-# Masked at any depth of a recorded request or response body.
-SECRET_FIELDS = frozenset(
-    {"client_secret", "password", "csrf", "access_token", "token", "bearer", "temp_url_sig"}
-)
-RECORDED_TEXT_CHARS = 500
-
-_recording: contextvars.ContextVar[list | None] = contextvars.ContextVar("liveperson_recording", default=None)
-
-
-@dataclass
-class Exchange:
-    """One call made while recording, secrets masked; `url` has no query string."""
-
-    service: str
-    method: str
-    url: str
-    request_headers: dict
-    request_body: object = None
-    status: int | None = None
-    response_body: object = None
-    duration_ms: float = 0.0
-    error: str = ""
-
-
-@contextmanager
-def recording() -> Iterator[list[Exchange]]:
-    """Collect an Exchange for every `request()` made inside, in this context.
-
-    A context variable, so calls made in sync_to_async threads (which run in a
-    copy of the caller's context) are collected too.
-    """
-    exchanges: list[Exchange] = []
-    token = _recording.set(exchanges)
-    try:
-        yield exchanges
-    finally:
-        _recording.reset(token)
-
-
-def _exchange_start(method: str, url: str, service: str, kwargs: dict) -> Exchange | None:
-    exchanges = _recording.get()
-    if exchanges is None:
-        return None
-    headers = {
-        name: MASKED if name.lower() in SECRET_HEADERS else value
-        for name, value in (kwargs.get("headers") or {}).items()
-    }
-    if kwargs.get("cookies"):
-        headers["Cookie"] = MASKED
-    exchange = Exchange(
-        service=service,
-        method=method,
-        url=_loggable(url),
-        request_headers=headers,
-        request_body=_recorded_request_body(kwargs),
-    )
-    exchanges.append(exchange)
-    return exchange
-
-
-def _exchange_end(exchange, started: float, *, response=None, error: str = "") -> None:
-    if exchange is None:
-        return
-    exchange.duration_ms = round((time.monotonic() - started) * 1000, 1)
-    exchange.error = error
-    if response is not None:
-        exchange.status = response.status_code
-        exchange.response_body = _recorded_response_body(response)
-
-
-def _recorded_request_body(kwargs: dict):
-    if kwargs.get("json") is not None:
-        return masked(kwargs["json"])
-    if isinstance(kwargs.get("data"), dict):
-        return masked(kwargs["data"])
-    return None  # raw bytes (file uploads) are not kept
-
-
-def _recorded_response_body(response: requests.Response):
-    content_type = response.headers.get("Content-Type", "")
-    if not response.content:
-        return None
-    if "json" in content_type:
-        try:
-            return masked(json.loads(response.content))
-        except ValueError:
-            pass
-    if content_type.startswith("text/") or "json" in content_type:
-        return response.text[:RECORDED_TEXT_CHARS]
-    return f"<{len(response.content)} bytes of {content_type or 'unknown type'}>"
-
-
-def masked(value, key: str | None = None):
-    """`value` with every secret field, at any depth, replaced by MASKED."""
-    if key in SECRET_FIELDS:
-        return MASKED
-    if isinstance(value, dict):
-        return {k: masked(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masked(v) for v in value]
-    return value

@@ -1,17 +1,17 @@
-"""transport.recording(): every call made inside, with secrets masked."""
+"""recording.recording(): every call made inside, with secrets masked."""
 
 import json
 
 import pytest
 from asgiref.sync import sync_to_async
 
-from liveperson import errors, send_api, transport
+from liveperson import errors, recording, send_api, transport
 
 MASKED = "********"
 
 
 def test_it_records_nothing_outside(app):
-    with transport.recording() as exchanges:
+    with recording.recording() as exchanges:
         pass
     app.app_jwt()
 
@@ -19,7 +19,7 @@ def test_it_records_nothing_outside(app):
 
 
 def test_it_records_the_whole_connector_flow_with_secrets_masked(app):
-    with transport.recording() as exchanges:
+    with recording.recording() as exchanges:
         auth = app.consumer()
         conversation_id = app.open(auth).conversation_id
         app.text(auth, conversation_id, "hello")
@@ -41,7 +41,7 @@ def test_it_records_the_whole_connector_flow_with_secrets_masked(app):
 
 
 def test_no_token_or_secret_appears_anywhere_in_the_record(app):
-    with transport.recording() as exchanges:
+    with recording.recording() as exchanges:
         auth = app.consumer()
 
     recorded = json.dumps([vars(e) for e in exchanges])
@@ -50,7 +50,7 @@ def test_no_token_or_secret_appears_anywhere_in_the_record(app):
 
 
 def test_a_refused_call_is_recorded_with_livepersons_answer(app):
-    with transport.recording() as exchanges, pytest.raises(errors.ConsumerJwsInvalidError):
+    with recording.recording() as exchanges, pytest.raises(errors.ConsumerJwsInvalidError):
         app.open(send_api.ConsumerAuth(app_jwt=app.app_jwt(), consumer_jws=""))
 
     refused = exchanges[-1]
@@ -62,7 +62,7 @@ def test_a_refused_call_is_recorded_with_livepersons_answer(app):
 def test_temp_url_signatures_are_masked(app):
     auth = app.consumer()
 
-    with transport.recording() as exchanges:
+    with recording.recording() as exchanges:
         app.send(auth, send_api.upload_url(file_size=10, file_type="PNG"))
 
     assert exchanges[-1].response_body["body"]["queryParams"]["temp_url_sig"] == MASKED
@@ -72,7 +72,7 @@ def test_an_unreachable_service_is_recorded_with_its_error(settings):
     settings.LIVEPERSON_CONNECT_TIMEOUT = 0.5
     settings.LIVEPERSON_RETRIES = 0
 
-    with transport.recording() as exchanges, pytest.raises(errors.UnreachableError):
+    with recording.recording() as exchanges, pytest.raises(errors.UnreachableError):
         transport.request("GET", "http://127.0.0.1:9/nothing?secret=1", service="csds")
 
     (exchange,) = exchanges
@@ -81,7 +81,7 @@ def test_an_unreachable_service_is_recorded_with_its_error(settings):
 
 
 async def test_it_records_calls_made_in_sync_to_async_threads(app):
-    with transport.recording() as exchanges:
+    with recording.recording() as exchanges:
         await sync_to_async(app.app_jwt)()
 
     assert [e.service for e in exchanges] == ["csds", "sentinel"]

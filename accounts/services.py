@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from accounts import throttle
 from accounts.lp_session import LivePersonSession, lp_session_get, lp_session_save
 from accounts.models import LoginAttempt, User
-from connector_site import addresses
+from core import addresses
 from liveperson import csds, errors
 from liveperson import login as lp_login
 from liveperson.schemas import LoginConfig

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from apps_admin.models import Installation
-from connector_site.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 
 
 @admin.register(Installation)
@@ -11,7 +11,7 @@ class InstallationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "client_id", "account_id", "scope", "enabled", "synced_at", "deleted_at"]
     list_filter = ["enabled", "scope", ("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "client_id", "account_id"]
-    exclude = ["client_secret_encrypted"]
+    exclude = ["client_secret"]
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils import timezone
 
-from connector_site import crypto
+from core.fields import EncryptedTextField
 
 
 class InstallationQuerySet(models.QuerySet):
@@ -16,8 +16,8 @@ class Installation(models.Model):
     """What this deployment has seen of one LivePerson app installation.
 
     Updated on every list, get, create, update and delete, so that the webhook
-    receiver can verify signatures with the app's client secret. The secret is
-    stored encrypted (connector_site.crypto).
+    receiver can verify signatures with the app's client secret, which is
+    stored encrypted (EncryptedTextField).
     """
 
     account_id = models.CharField(max_length=64)
@@ -27,7 +27,7 @@ class Installation(models.Model):
     scope = models.CharField(max_length=64, blank=True)
     enabled = models.BooleanField(default=False)
     endpoints = models.JSONField(default=dict, help_text="Event type to webhook endpoint.")
-    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    client_secret = EncryptedTextField(db_column="client_secret_encrypted", blank=True)
     issued_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
     synced_at = models.DateTimeField(default=timezone.now)
@@ -43,10 +43,3 @@ class Installation(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.client_id})"
-
-    @property
-    def client_secret(self) -> str:
-        return crypto.decrypt(self.client_secret_encrypted) if self.client_secret_encrypted else ""
-
-    def set_client_secret(self, secret: str) -> None:
-        self.client_secret_encrypted = crypto.encrypt(secret) if secret else ""

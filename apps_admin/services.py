@@ -197,8 +197,8 @@ def _record(account_id: str, data: dict) -> None:
     record.deleted_at = timezone.now() if data.get("deleted") else None
     record.synced_at = timezone.now()
     secret = data.get("client_secret") or ""
-    if secret and (not record.client_secret_encrypted or record.client_secret != secret):
-        record.set_client_secret(secret)
+    if secret:
+        record.client_secret = secret
     record.save()
 
 

@@ -24,7 +24,7 @@ from bench.fault_scenarios import Context, live_conversations, log, settle
 from bench.http_load import Connection
 from bench.replay import Replayer
 from bench.seed import ACCOUNT_ID
-from webhooks.tests import payloads
+from webhooks import payloads
 
 TENANT_ACCOUNT = "90000099"
 TENANT_CLIENT = "adversary-0000-4000-8000-000000000099"
@@ -194,7 +194,7 @@ def _seed_tenant(env: dict) -> None:
         "import json, os; from apps_admin.models import Installation;"
         " a, c, s = json.loads(os.environ['BENCH_TENANT']);"
         " i = Installation(account_id=a, client_id=c, name='Adversary', enabled=True);"
-        " i.set_client_secret(s); i.save()",
+        " i.client_secret = s; i.save()",
     )
 
 

@@ -19,7 +19,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from webhooks.tests import payloads
+from webhooks import payloads
 
 WEBHOOK_PATH = "/notifications/event"
 ERROR = 0  # "status" of a request that got no HTTP answer (reset, timeout)

@@ -28,7 +28,7 @@ def _installation():
     record = Installation(
         account_id=ACCOUNT_ID, client_id=CLIENT_ID, name="Benchmark app", scope="msg.consumer", enabled=True
     )
-    record.set_client_secret(SECRET)
+    record.client_secret = SECRET
     record.save()
     return record
 

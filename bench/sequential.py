@@ -116,7 +116,7 @@ def measure_store(args: argparse.Namespace) -> list[dict]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connector_site.settings")
     django.setup()
     from webhooks import notifications, store_postgresql
-    from webhooks.ingest import DeliveryRecord
+    from webhooks.records import DeliveryRecord
 
     factory = _factory()
 

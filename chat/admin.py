@@ -4,7 +4,7 @@ encrypted tokens are never shown."""
 from django.contrib import admin
 
 from chat.models import AppToken, ChatConversation, ChatRequest
-from connector_site.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 
 
 @admin.register(ChatConversation)
@@ -22,7 +22,7 @@ class ChatConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=conversation_id", "=account_id", "consumer_name"]
     list_select_related = ["installation"]
     raw_id_fields = ["user", "installation"]
-    exclude = ["consumer_jws_encrypted"]
+    exclude = ["consumer_jws"]
 
 
 @admin.register(ChatRequest)
@@ -37,4 +37,4 @@ class ChatRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class AppTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["installation", "expires_at", "fetched_at"]
     raw_id_fields = ["installation"]
-    exclude = ["token_encrypted"]
+    exclude = ["token"]

@@ -1,9 +1,9 @@
 """ws/chat/<pk>/?after=<seq>: the demo chat's socket, for the consumer's side.
 
 Server to browser: {"type": "conversation"} on connect and whenever state, stage
-or dialog change; {"type": "events"} with the conversation's webhook events, each
-once and in seq order (gap-free as in webhooks.consumers, catch-up after
-`?after=`); {"type": "requests"} console entries (all on connect, then live);
+or dialog change; {"type": "events"} with the conversation's webhook events, the
+shared stream of webhooks/streaming.py (each once and in seq order, catch-up
+after `?after=`); {"type": "requests"} console entries (all on connect, then live);
 {"type": "history"} on connect when the stored events do not cover the
 conversation (its app's webhooks do not point here); {"type": "sent"} and
 {"type": "error"} answering the browser's actions.
@@ -27,15 +27,12 @@ import asyncio
 import logging
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 
 from accounts.lp_session import SESSION_KEY
 from chat import selectors, services
 from chat.models import ChatConversation
-from chat.offloop import off_loop
-from webhooks import selectors as webhook_selectors
-from webhooks.consumers import after_seq
-from webhooks.ordering import EventOrder
+from core.offloop import off_loop
+from webhooks.streaming import ConversationEventStream, after_seq
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +41,13 @@ NOT_FOUND = 4404
 ACTIONS = {"send_text", "chat_state", "receipt", "quick_reply", "survey_answer", "close", "close_survey"}
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
-    """One browser tab on one demo chat conversation."""
+class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
+    """One browser tab on one demo chat conversation: its webhook events (the
+    shared stream), the browser's actions, the requests console and the
+    conversation frame."""
 
     chat = None
-    events_conversation = None
-    order = None
-    tasks = ()
+    actions_task = None
 
     # --- Socket handlers ---
 
@@ -63,30 +60,24 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if chat is None:
             return await self.close(code=NOT_FOUND)
         self.chat = chat
-        self.events_conversation = await off_loop(services.events_conversation)(chat)
-        self.order = EventOrder(after_seq(self.scope), fill_gap=self.catch_up)
         self.last_request_id = 0
         self.shown = None
-        self.send_lock = asyncio.Lock()
         self.actions = asyncio.Queue()
-        self.groups_joined = [self.events_conversation.group_name, chat.group_name]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.channel_layer.group_add(chat.group_name, self.channel_name)
+        await self.stream_join(await off_loop(services.events_conversation)(chat))
         await self.accept()
         await self.show_conversation(sync=True)
-        await self.catch_up()
+        await self.stream_start()
         if after_seq(self.scope) == 0:  # a fresh page, not a reconnect
             await self.send_history()
-        loop = asyncio.get_running_loop()
-        self.tasks = [loop.create_task(self._run_actions()), loop.create_task(self._resync_periodically())]
+        self.actions_task = asyncio.get_running_loop().create_task(self._run_actions())
 
     async def disconnect(self, code):
-        for task in self.tasks:
-            task.cancel()
-        if self.order is not None:
-            self.order.close()
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.actions_task is not None:
+            self.actions_task.cancel()
+        await self.stream_leave()
+        if self.chat is not None:
+            await self.channel_layer.group_discard(self.chat.group_name, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         action = content.get("action") if isinstance(content, dict) else None
@@ -123,40 +114,26 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if content["action"] in ("send_text", "quick_reply", "survey_answer"):
                 await self.send_json({"type": "sent", "ref": ref, "sequence": sequence})
 
-    # --- Group handlers ---
-
-    async def conversation_events(self, event):
-        async with self.send_lock:
-            await self._send_events(self.order.live(event["events"]))
+    # --- Group handlers (conversation_events is the stream's) ---
 
     async def chat_requests(self, event):
         async with self.send_lock:
             await self._catch_up_requests()
 
-    # --- Catch-up ---
+    # --- Event stream hooks (holding send_lock) ---
 
-    async def catch_up(self):
-        async with self.send_lock:
-            await self._catch_up_events()
-            await self._catch_up_requests()
-
-    async def _catch_up_events(self):
-        while True:
-            events = await off_loop(webhook_selectors.events_after)(
-                conversation=self.events_conversation, seq=self.order.last_seq
-            )
-            if not events:
-                return await self._send_events(self.order.caught_up())
-            await self._send_events(self.order.from_database(events))
-
-    async def _send_events(self, events: list[dict]):
-        """Send events in order (webhooks/ordering.py); then follow any state change."""
-        if not events:
-            return
-        await self.send_json({"type": "events", "events": events})
+    async def events_sent(self, events: list[dict]):
+        """Follow a state, stage or dialog change on the conversation frame."""
         if any(e["notification_type"] == services.CONVERSATION_CHANGE for e in events):
             await off_loop(services.conversation_apply_changes)(conversation=self.chat, events=events)
             await self.show_conversation()
+
+    async def caught_up(self):
+        # A catch-up (reconnect, "sync", a gap, the periodic check) also brings
+        # the console up to date: its live messages may have been lost as well.
+        await self._catch_up_requests()
+
+    # --- Requests console and conversation frame ---
 
     async def _catch_up_requests(self):
         while True:
@@ -174,13 +151,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if shown != self.shown:
             self.shown = shown
             await self.send_json({"type": "conversation", "conversation": shown})
-
-    async def _resync_periodically(self):
-        """Catch up now and then: a lost channel-layer message is noticed even when
-        nothing else happens in the conversation."""
-        while True:
-            await asyncio.sleep(settings.WEBHOOK_RESYNC_SECONDS)
-            await self.catch_up()
 
 
 def _conversation_now(chat: ChatConversation, *, sync: bool) -> dict:

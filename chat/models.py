@@ -2,14 +2,14 @@
 the AppJWT each app shares across processes, and every LivePerson request made
 for a conversation (the requests console).
 
-Tokens are stored encrypted (connector_site.crypto), like app client secrets.
+Tokens are stored encrypted (EncryptedTextField), like app client secrets.
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from connector_site import crypto
+from core.fields import EncryptedTextField
 
 
 class ChatConversationQuerySet(models.QuerySet):
@@ -44,7 +44,7 @@ class ChatConversation(models.Model):
     dialog_id = models.CharField(max_length=128)
     consumer_name = models.CharField(max_length=128)
     ext_consumer_id = models.CharField(max_length=256)
-    consumer_jws_encrypted = models.TextField(editable=False)
+    consumer_jws = EncryptedTextField(db_column="consumer_jws_encrypted")
     features = models.JSONField(default=list)
     campaign_id = models.CharField(max_length=32, blank=True)
     engagement_id = models.CharField(max_length=32, blank=True)
@@ -83,13 +83,6 @@ class ChatConversation(models.Model):
     def in_survey(self) -> bool:
         return bool(self.dialog_id) and self.dialog_id != self.main_dialog_id and not self.closed
 
-    @property
-    def consumer_jws(self) -> str:
-        return crypto.decrypt(self.consumer_jws_encrypted) if self.consumer_jws_encrypted else ""
-
-    def set_consumer_jws(self, token: str) -> None:
-        self.consumer_jws_encrypted = crypto.encrypt(token)
-
 
 class AppToken(models.Model):
     """The cached AppJWT of one app installation, shared by every process (§5.1)."""
@@ -97,19 +90,12 @@ class AppToken(models.Model):
     installation = models.OneToOneField(
         "apps_admin.Installation", on_delete=models.CASCADE, related_name="app_token"
     )
-    token_encrypted = models.TextField(editable=False)
+    token = EncryptedTextField(db_column="token_encrypted")
     expires_at = models.DateTimeField()
     fetched_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
         return f"AppJWT of {self.installation_id} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
-
-    @property
-    def token(self) -> str:
-        return crypto.decrypt(self.token_encrypted)
-
-    def set_token(self, token: str) -> None:
-        self.token_encrypted = crypto.encrypt(token)
 
 
 class ChatRequest(models.Model):

@@ -191,7 +191,7 @@ def conversation_start(
         survey_skill_id=options.survey_skill_id,
         ttr=options.ttr,
     )
-    conversation.set_consumer_jws(jws_holder["token"])
+    conversation.consumer_jws = jws_holder["token"]
     conversation.save()
     _record(conversation, exchanges)
     events_conversation(conversation)

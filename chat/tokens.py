@@ -60,18 +60,12 @@ def _fetch_app_jwt(installation: Installation) -> str:
         client_secret=secret,
     )
     token = fetched.token.get_secret_value()
-    record = AppToken(
-        installation=installation,
-        expires_at=datetime.fromtimestamp(fetched.expires_at, tz=UTC),
-        fetched_at=timezone.now(),
-    )
-    record.set_token(token)
     AppToken.objects.update_or_create(
         installation=installation,
         defaults={
-            "token_encrypted": record.token_encrypted,
-            "expires_at": record.expires_at,
-            "fetched_at": record.fetched_at,
+            "token": token,
+            "expires_at": datetime.fromtimestamp(fetched.expires_at, tz=UTC),
+            "fetched_at": timezone.now(),
         },
     )
     return token
@@ -119,12 +113,11 @@ def conversation_auth_call(conversation: ChatConversation, call: Callable[[send_
     """`with_auth` for an opened conversation, keeping a renewed ConsumerJWS."""
 
     def jws(token: str, refresh: bool) -> str:
-        if refresh or not conversation.consumer_jws_encrypted:
-            fresh = consumer_jws(
+        if refresh or not conversation.consumer_jws:
+            conversation.consumer_jws = consumer_jws(
                 conversation.installation, ext_consumer_id=conversation.ext_consumer_id, app_token=token
             )
-            conversation.set_consumer_jws(fresh)
-            conversation.save(update_fields=["consumer_jws_encrypted", "updated_at"])
+            conversation.save(update_fields=["consumer_jws", "updated_at"])
         return conversation.consumer_jws
 
     return with_auth(conversation.installation, jws=jws, features=conversation.features, call=call)

@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import selectors, services
-from chat.offloop import off_loop
+from core.offloop import off_loop
 
 UPLOAD_FIELD = "file"
 

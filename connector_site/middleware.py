@@ -6,7 +6,7 @@ import time
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.utils.functional import empty
 
-from connector_site import logs
+from core import logs
 
 
 class RequestLogMiddleware:

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
-from connector_site.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 from sandbox.models import (
     Account,
     AgentTask,

@@ -21,9 +21,9 @@ from apps_admin.models import Installation
 from bench.nginx import NGINX, SELF_SIGNED, main_config, render_site
 from conftest import ADMIN, free_port, running_daphne
 from sandbox import services as sandbox_services
+from webhooks import payloads
 from webhooks.models import Conversation
-from webhooks.tests import payloads
-from webhooks.tests.payloads import encode, headers_for
+from webhooks.payloads import encode, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,7 +97,7 @@ def install_app() -> None:
         scope="msg.consumer",
         enabled=True,
     )
-    record.set_client_secret(payloads.SECRET)
+    record.client_secret = payloads.SECRET
     record.save()
 
 

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from connector_site.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 from webhooks import selectors
 from webhooks.forms import EVENT_TYPES, OTHER_EVENT_TYPE
 from webhooks.models import Conversation, Delivery, Event

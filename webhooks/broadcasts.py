@@ -1,4 +1,4 @@
-"""Sending again the broadcasts the channel layer refused (webhooks.ingest keeps
+"""Sending again the broadcasts the channel layer refused (webhooks.publish keeps
 them as PendingBroadcast rows), from the worker.
 
 The messages are rebuilt from the database, so they carry what is stored now.
@@ -16,8 +16,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from webhooks import group_send
-from webhooks.ingest import BROADCAST_TIMEOUT_SECONDS, Stored, account_group_name, delivery_summary
-from webhooks.models import Conversation, Delivery, Event, PendingBroadcast
+from webhooks.models import Conversation, Delivery, Event, PendingBroadcast, account_group_name
+from webhooks.publish import BROADCAST_TIMEOUT_SECONDS, delivery_summary
+from webhooks.records import Stored
 from worker import claims
 
 logger = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from django.db.models import Func, IntegerField, Sum
 from django.utils import timezone
 
 from apps_admin.models import Installation
-from webhooks import ingest, notifications
+from webhooks import notifications, publish, records, store
 from webhooks.models import Delivery
 from worker.wake import wake
 
@@ -157,9 +157,9 @@ def _settle(rows: list[Delivery], secret: str) -> None:
             _refuse(row, 401, Reason.BAD_SIGNATURE, "held until the app was known; its signature is wrong")
     if not verified:
         return
-    stored = ingest.store_batch([_record(row) for row in verified])
+    stored = store.store_batch([_record(row) for row in verified])
     Delivery.objects.filter(pk__in=[row.pk for row in verified]).delete()
-    ingest.pending_broadcasts_record(stored)  # the worker's broadcast job sends them
+    publish.pending_broadcasts_record(stored)  # the worker's broadcast job sends them
     wake()
     logger.info("released %d held webhook deliveries of app %s", len(verified), verified[0].client_id)
 
@@ -169,10 +169,10 @@ def _verified(row: Delivery, secret: str) -> bool:
     return notifications.signature_valid(row.body.encode(), signature, secret)
 
 
-def _record(row: Delivery) -> ingest.DeliveryRecord:
+def _record(row: Delivery) -> records.DeliveryRecord:
     """The record the receiver would have made of this request, had it known the app."""
     signature = str(row.headers.get(SIGNATURE_HEADER, ""))
-    record = ingest.DeliveryRecord(
+    record = records.DeliveryRecord(
         status=200,
         accepted=True,
         reason=Reason.ACCEPTED,
@@ -187,11 +187,8 @@ def _record(row: Delivery) -> ingest.DeliveryRecord:
         signature_valid=True,
         detail=f"held from {row.received_at:%Y-%m-%d %H:%M:%S} UTC until the app was known here",
     )
-    limits = notifications.Limits(
-        max_depth=settings.WEBHOOK_MAX_DEPTH, max_changes=settings.WEBHOOK_MAX_CHANGES
-    )
     try:
-        record.notification_type, record.changes = notifications.parse(row.body.encode(), limits)
+        record.notification_type, record.changes = notifications.parse(row.body.encode(), records.limits())
     except ValueError as exc:  # json's errors, NotANotificationError and its kinds
         (record.status, record.reason), record.accepted = notifications.refusal(exc), False
         record.detail = str(exc)

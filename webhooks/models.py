@@ -106,7 +106,17 @@ class Conversation(models.Model):
 
     @property
     def group_name(self) -> str:
-        return f"conversation_{self.pk}"
+        return self.group_name_of(self.pk)
+
+    @staticmethod
+    def group_name_of(pk: int) -> str:
+        """The channel-layer group of a conversation's live subscribers."""
+        return f"conversation_{pk}"
+
+
+def account_group_name(account_id: str) -> str:
+    """The channel-layer group of an account's live deliveries (the events page)."""
+    return f"account_{account_id}_deliveries"
 
 
 class EventQuerySet(models.QuerySet):

@@ -4,8 +4,8 @@ Events are numbered 1, 2, 3... per conversation when they are committed. Their
 broadcasts may still arrive out of order: two daphne processes commit seq 5 and
 6 a moment apart and publish on their own, so 6 can come first. Going to the
 database at every such gap made each reordering a query, and with two
-processes at full load the subscribers spent their time catching up (push p50
-265 ms against 70 ms with one process, docs/PERFORMANCE.md). So an event after
+processes at full load the subscribers spent their time catching up
+(docs/PERFORMANCE.md, "Two processes"). So an event after
 a gap is held for a moment (WEBHOOK_GAP_WAIT_SECONDS); the missing one usually
 arrives by itself, and only when it does not (a message really lost: a full
 channel, Redis away) does the subscriber ask the database, which has every

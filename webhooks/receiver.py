@@ -18,10 +18,10 @@ import time
 from django.conf import settings
 from django.db import DatabaseError
 
-from connector_site import addresses, logs
-from webhooks import held, ingest, notifications, refusals, secrets
-from webhooks.ingest import DeliveryRecord
+from core import addresses, logs
+from webhooks import held, ingest, notifications, records, refusals, secrets
 from webhooks.models import Delivery
+from webhooks.records import DeliveryRecord
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ async def _decide(record: DeliveryRecord, headers: dict, body: bytes) -> None:
         _rejected(record, 401, Reason.BAD_SIGNATURE)
         return
     try:
-        record.notification_type, record.changes = notifications.parse(body, ingest.limits())
+        record.notification_type, record.changes = notifications.parse(body, records.limits())
     except ValueError as exc:  # json's errors, NotANotificationError and its kinds
         status, reason = notifications.refusal(exc)
         _rejected(record, status, reason).detail = str(exc)

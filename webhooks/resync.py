@@ -3,10 +3,12 @@
 A subscriber may miss a channel-layer message (a full channel, Redis down) when
 nothing else happens in its conversation afterwards, so now and then someone
 must compare what it sent with the database. Each socket asking on its own
-costs a query per socket per period: 5,000 idle sockets made 500 queries/s and
-kept daphne 80 % busy (docs/PERFORMANCE.md). Here one task per event loop asks
-once per period for the newest seq of every conversation watched in this
-process, and only subscribers that are behind catch up.
+costs a query per socket per period, which with thousands of idle sockets kept
+daphne busy doing nothing else (docs/PERFORMANCE.md). Here one task per event
+loop asks once per period for the newest seq of every conversation watched in
+this process, and only subscribers that are behind catch up. Every socket that
+streams a conversation's events registers here (webhooks/streaming.py); none
+runs a timer of its own.
 """
 
 import asyncio
@@ -14,9 +16,9 @@ import logging
 import weakref
 from collections import defaultdict
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
+from core.offloop import off_loop
 from webhooks import selectors
 
 logger = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ class ResyncWatch:
         """Tell each subscriber still behind its conversation's newest seq to catch up."""
         if not self.subscribers:
             return
-        newest = await database_sync_to_async(selectors.newest_seqs)(pks=list(self.subscribers))
+        newest = await off_loop(selectors.newest_seqs)(pks=list(self.subscribers))
         # Under load, every subscriber is a few events behind the database at
         # any instant: those events are on their way. Catching up all of them
         # every period put a burst of queries into the live path; a subscriber

@@ -7,7 +7,9 @@ PostgreSQL a trigger (migration 0007) sends `NOTIFY webhook_installations` with
 "<account>:<client>" whenever an installation row changes; each event loop
 LISTENs on a connection of its own and forgets that app's entry. While it is
 not listening (connecting, PostgreSQL away) and on other databases, entries
-live only WEBHOOK_SECRET_UNLISTENED_CACHE_SECONDS.
+loaded live only WEBHOOK_SECRET_UNLISTENED_CACHE_SECONDS; entries loaded before
+keep their time, so that a PostgreSQL restart does not send every webhook to the
+database, and are all forgotten once it listens again.
 """
 
 import asyncio
@@ -89,7 +91,7 @@ def _load(account_id: str, client_id: str) -> App:
     record = (
         Installation.objects.for_account(account_id)
         .filter(client_id=client_id)
-        .only("client_secret_encrypted", "deleted_at")
+        .only("client_secret", "deleted_at")
         .first()
     )
     if record is None:
@@ -117,8 +119,10 @@ class _Listener:
                 await self._listen()
             except (psycopg.Error, OSError, TimeoutError) as exc:
                 logger.warning("not listening for installation changes (secrets are cached briefly): %r", exc)
+            # Cached entries are kept meanwhile: PostgreSQL away (a restart) must not
+            # send every webhook to the database. Whatever changed while this was not
+            # listening is forgotten when it listens again.
             self.listening = False
-            clear_cache()  # whatever changed meanwhile went unheard
             await self._close()
             await asyncio.sleep(RECONNECT_SECONDS)
 

@@ -11,8 +11,9 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from apps_admin.models import Installation
 from webhooks.forms import EVENT_TYPES, OTHER_EVENT_TYPE
-from webhooks.ingest import Stored, delivery_summary
 from webhooks.models import Conversation, Delivery, Event
+from webhooks.publish import delivery_summary
+from webhooks.records import Stored
 
 # The app select lists client ids seen in this many of the newest deliveries:
 # enough to find recent strangers without scanning the account's whole history.

@@ -1,6 +1,6 @@
 """The webhook batch transaction on PostgreSQL: one statement, one round trip.
 
-Same result as `ingest.store_batch_orm`. The work is done by the SQL function
+Same result as `webhooks.store.store_batch_orm`. The work is done by the SQL function
 `webhooks_store_batch` (webhooks/sql/store_batch.sql, installed by a migration),
 which receives the whole batch as one JSON document: one round trip, and the
 client encodes one string instead of building a statement per step
@@ -16,6 +16,7 @@ import psycopg
 from django.db import connection
 
 from webhooks.models import Conversation, Event
+from webhooks.records import Stored, delivery_fields, delivery_from, event_from
 
 FUNCTION_SQL = Path(__file__).with_name("sql").joinpath("store_batch.sql")
 # As text: Django sets this connection to hand jsonb over undecoded.
@@ -25,7 +26,7 @@ CONNECT_TIMEOUT_SECONDS = 2.0
 
 
 def store_batch(records) -> list:
-    """One transaction for the whole batch; see ingest.store_batch_orm for the rules."""
+    """One transaction for the whole batch; see webhooks.store.store_batch_orm for the rules."""
     document = _document(records)
     # psycopg's own errors (PostgreSQL restarted: "the connection is closed")
     # become Django's DatabaseError, which the writer answers with 503 and a new
@@ -89,9 +90,6 @@ class AsyncStore:
 
 def _stored(records, text: str) -> list:
     """The Stored results of a batch, from the function's answer."""
-    # ingest imports this module: its row builders are imported at call time.
-    from webhooks.ingest import Stored, delivery_from, event_from
-
     result = json.loads(text)
     deliveries = [
         delivery_from(record, pk=row["id"], reason=row["reason"], event_count=row["events"])
@@ -118,8 +116,6 @@ def _stored(records, text: str) -> list:
 
 def _document(records) -> str:
     """The batch as webhooks_store_batch reads it."""
-    from webhooks.ingest import delivery_fields  # at call time, as in _stored
-
     batch = [
         {
             **delivery_fields(record),

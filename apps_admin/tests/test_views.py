@@ -1,6 +1,8 @@
 """The apps pages, through real HTTP against the sandbox App Install API."""
 
 import re
+from html import unescape
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -92,6 +94,37 @@ def test_home_paginates(admin_client, monkeypatch):
 
     assert [row.name for row in second.object_list] == ["c"]
     assert second.paginator.num_pages == 2
+
+
+def _links(html: str, label: str) -> list[dict]:
+    """The query of each link whose text contains `label`."""
+    hrefs = re.findall(r'<a href="\?([^"]*)"[^>]*>[^<]*' + re.escape(label), html)
+    return [parse_qs(unescape(href)) for href in hrefs]
+
+
+def test_the_next_page_keeps_the_filter_and_the_sort(admin_client, monkeypatch):
+    monkeypatch.setattr("apps_admin.views.PAGE_SIZE", 2)
+    for name in ("bot a", "bot b", "bot c", "other"):
+        _create(admin_client, name=name)
+
+    first = admin_client.get("/?q=bot&sort=-name").content.decode()
+    (next_page,) = _links(first, "Next")
+    second = admin_client.get("/", next_page)
+
+    assert next_page == {"q": ["bot"], "sort": ["-name"], "page": ["2"]}
+    assert [row.name for row in second.context["page"].object_list] == ["bot a"]
+    assert _links(second.content.decode(), "Previous") == [{"q": ["bot"], "sort": ["-name"], "page": ["1"]}]
+
+
+def test_a_sort_link_keeps_the_filter_and_starts_at_page_one(admin_client, monkeypatch):
+    monkeypatch.setattr("apps_admin.views.PAGE_SIZE", 2)
+    for name in ("bot a", "bot b", "bot c"):
+        _create(admin_client, name=name)
+
+    html = admin_client.get("/?q=bot&sort=name&page=2").content.decode()
+
+    assert _links(html, "Name") == [{"q": ["bot"], "sort": ["-name"]}]
+    assert _links(html, "Client ID") == [{"q": ["bot"], "sort": ["client_id"]}]
 
 
 def test_home_warns_when_the_account_lacks_async_messaging(qa_client, admin_client):

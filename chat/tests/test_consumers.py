@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from chat.models import AppToken, ChatConversation
-from chat.offloop import off_loop
 from chat.tests.conftest import frames_until, has_text, socket, start, texts
+from core.offloop import off_loop
 from sandbox.models import RequestLog
 from sandbox.tokens import APP_JWT, token_decode, token_encode
 
@@ -161,7 +161,7 @@ def _app_token_already_expired(app) -> None:
     the middle of starting the chat on a busy machine)."""
     cached = AppToken.objects.get(installation=app)
     claims = token_decode(cached.token, kind=APP_JWT)
-    cached.set_token(token_encode({**claims, "exp": int(time.time()) - 1}, kind=APP_JWT))
+    cached.token = token_encode({**claims, "exp": int(time.time()) - 1}, kind=APP_JWT)
     cached.expires_at = timezone.now() + timedelta(hours=1)
     cached.save()
 

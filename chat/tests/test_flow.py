@@ -6,8 +6,8 @@ them through Redis."""
 import pytest
 
 from chat.models import ChatConversation
-from chat.offloop import off_loop
 from chat.tests.conftest import frames_until, has_text, socket, start, texts
+from core.offloop import off_loop
 from sandbox.agent import AUTO_MESSAGE, SURVEY_QUESTIONS
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,6 +2,7 @@
 API, Send API)."""
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from apps_admin.models import Installation
@@ -62,7 +63,7 @@ def _chat_of(account_id: str, name: str = "Someone") -> ChatConversation:
         consumer_name=name,
         ext_consumer_id=f"ext-{name}",
     )
-    chat.set_consumer_jws("consumer-jws-secret-value")
+    chat.consumer_jws = "consumer-jws-secret-value"
     return chat
 
 
@@ -135,7 +136,9 @@ def test_chat_page_never_shows_the_consumer_token(admin_client):
     html = admin_client.get(f"/chat/{chat.pk}/").content.decode()
 
     assert "consumer-jws-secret-value" not in html
-    assert chat.consumer_jws_encrypted not in html
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT consumer_jws_encrypted FROM chat_chatconversation WHERE id = %s", [chat.pk])
+        assert cursor.fetchone()[0] not in html
 
 
 def test_chat_page_shows_a_closed_conversation_as_closed(admin_client):

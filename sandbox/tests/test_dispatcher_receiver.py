@@ -21,7 +21,7 @@ def known_to_the_receiver(app) -> None:
     record = KnownInstallation(
         account_id=app.account.account_id, client_id=app.client_id, name="Dispatcher test", enabled=True
     )
-    record.set_client_secret(SECRET)
+    record.client_secret = SECRET
     record.save()
 
 

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from connector_site.logs import JsonFormatter
+from core.logs import JsonFormatter
 from sandbox.models import Account, Installation, RequestLog
 
 ACCOUNT = "90000001"

@@ -1,7 +1,7 @@
 -- webhooks_store_batch(batch jsonb): store one batch of webhook deliveries, and
 -- the new events of the accepted ones, in the calling statement's transaction.
 --
--- The rules are those of webhooks.ingest.store_batch_orm; doing them here makes
+-- The rules are those of webhooks.store.store_batch_orm; doing them here makes
 -- a batch one statement and one round trip, its parameters one JSON document
 -- (docs/PERFORMANCE.md, "What we learned").
 --

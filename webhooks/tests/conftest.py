@@ -4,7 +4,7 @@ from channels.testing import HttpCommunicator
 from apps_admin.models import Installation
 from connector_site.asgi import application
 from webhooks import ingest, secrets
-from webhooks.tests.payloads import ACCOUNT, CLIENT_ID, SECRET, encode, headers_for
+from webhooks.payloads import ACCOUNT, CLIENT_ID, SECRET, encode, headers_for
 
 WEBHOOK_PATH = "/notifications/event"
 
@@ -28,7 +28,7 @@ def installation(transactional_db):
     record = Installation(
         account_id=ACCOUNT, client_id=CLIENT_ID, name="Test app", scope="msg.consumer", enabled=True
     )
-    record.set_client_secret(SECRET)
+    record.client_secret = SECRET
     record.save()
     return record
 

@@ -8,16 +8,15 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from webhooks import broadcasts, ingest
-from webhooks.models import Conversation, Delivery, PendingBroadcast
-from webhooks.tests import payloads
+from webhooks import broadcasts, payloads, publish, records, store
+from webhooks.models import Conversation, Delivery, PendingBroadcast, account_group_name
 from webhooks.tests.test_ingest import _record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _stored(*sequences: int) -> list[ingest.Stored]:
-    return ingest.store_batch([_record(payloads.content(n)) for n in sequences])
+def _stored(*sequences: int) -> list[records.Stored]:
+    return store.store_batch([_record(payloads.content(n)) for n in sequences])
 
 
 class RefusingLayer:
@@ -28,7 +27,7 @@ class RefusingLayer:
 
 
 async def _publish_and_settle(stored) -> None:
-    publisher = ingest.Publisher()
+    publisher = publish.Publisher()
     publisher.publish(stored)
     for _ in range(100):
         await asyncio.sleep(0.02)
@@ -39,7 +38,7 @@ async def _publish_and_settle(stored) -> None:
 
 
 async def test_a_broadcast_the_layer_refuses_is_kept_for_the_worker(monkeypatch):
-    monkeypatch.setattr(ingest, "get_channel_layer", RefusingLayer)
+    monkeypatch.setattr(publish, "get_channel_layer", RefusingLayer)
     stored = await sync_to_async(_stored)(1, 2, 3)
 
     await _publish_and_settle(stored)
@@ -62,12 +61,12 @@ async def test_a_successful_broadcast_writes_nothing_more():
 
 async def test_the_worker_sends_the_events_and_deliveries_again_then_forgets_them():
     stored = await sync_to_async(_stored)(1, 2)
-    await sync_to_async(ingest.pending_broadcasts_record)(stored)
+    await sync_to_async(publish.pending_broadcasts_record)(stored)
     conversation = await Conversation.objects.aget()
     layer = get_channel_layer()
     channel = await layer.new_channel("test.")
     await layer.group_add(conversation.group_name, channel)
-    await layer.group_add(ingest.account_group_name(payloads.ACCOUNT), channel)
+    await layer.group_add(account_group_name(payloads.ACCOUNT), channel)
 
     sent = await sync_to_async(broadcasts.pending_broadcasts_republish)()
 
@@ -78,13 +77,13 @@ async def test_the_worker_sends_the_events_and_deliveries_again_then_forgets_the
     assert [d["id"] for d in by_type["account.deliveries"]["deliveries"]] == [s.delivery.pk for s in stored]
     assert not await PendingBroadcast.objects.aexists()
     await layer.group_discard(conversation.group_name, channel)
-    await layer.group_discard(ingest.account_group_name(payloads.ACCOUNT), channel)
+    await layer.group_discard(account_group_name(payloads.ACCOUNT), channel)
 
 
 def test_rows_of_one_conversation_go_as_one_message():
     stored = _stored(1) + _stored(2) + _stored(3)
-    ingest.pending_broadcasts_record(stored[:1])
-    ingest.pending_broadcasts_record(stored[1:])
+    publish.pending_broadcasts_record(stored[:1])
+    publish.pending_broadcasts_record(stored[1:])
 
     messages = broadcasts.group_messages(list(PendingBroadcast.objects.exclude(conversation_pk=None)))
 
@@ -92,7 +91,7 @@ def test_rows_of_one_conversation_go_as_one_message():
 
 
 def test_when_sending_fails_again_it_is_retried_later(monkeypatch):
-    ingest.pending_broadcasts_record(_stored(1))
+    publish.pending_broadcasts_record(_stored(1))
 
     async def refuse(messages):
         raise ConnectionError("still down")
@@ -108,7 +107,7 @@ def test_when_sending_fails_again_it_is_retried_later(monkeypatch):
 
 
 def test_old_rows_are_dropped_unsent(monkeypatch):
-    ingest.pending_broadcasts_record(_stored(1))
+    publish.pending_broadcasts_record(_stored(1))
     PendingBroadcast.objects.update(created_at=timezone.now() - timedelta(minutes=5))
     sent = []
     monkeypatch.setattr(broadcasts, "_send", lambda messages: sent.append(messages))
@@ -119,7 +118,7 @@ def test_old_rows_are_dropped_unsent(monkeypatch):
 
 
 def test_rows_purged_meanwhile_are_not_sent():
-    ingest.pending_broadcasts_record(_stored(1))
+    publish.pending_broadcasts_record(_stored(1))
     Conversation.objects.all().delete()
     Delivery.objects.all().delete()
 

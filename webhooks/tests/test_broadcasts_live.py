@@ -14,9 +14,9 @@ from websockets.sync.client import connect
 
 import conftest
 from conftest import BASE_DIR, running_daphne
+from webhooks import payloads
 from webhooks.models import Conversation, PendingBroadcast
-from webhooks.tests import payloads
-from webhooks.tests.payloads import encode, headers_for
+from webhooks.payloads import encode, headers_for
 from webhooks.tests.test_fanout import PrivateRedis
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,18 +1,20 @@
 """The live-event sockets: ordered, gap-free, per account, with real Redis."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 
 from accounts.models import User
 from connector_site.asgi import application
-from webhooks import ingest, selectors
+from webhooks import payloads, records, resync, selectors, store
 from webhooks.models import Conversation
 from webhooks.notifications import parse
-from webhooks.tests import payloads
+from webhooks.payloads import encode
 from webhooks.tests.conftest import post_signed
-from webhooks.tests.payloads import encode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,10 +26,10 @@ def _socket(path: str, cookie: str | None):
     return WebsocketCommunicator(application, path, headers=headers)
 
 
-def _store_silently(*changes) -> list[ingest.Stored]:
+def _store_silently(*changes) -> list[records.Stored]:
     """Store events as the receiver does, without broadcasting them (a lost message)."""
     notification_type, parsed = parse(encode(payloads.messaging(*changes)))
-    record = ingest.DeliveryRecord(
+    record = records.DeliveryRecord(
         status=200,
         accepted=True,
         reason="accepted",
@@ -36,7 +38,7 @@ def _store_silently(*changes) -> list[ingest.Stored]:
         notification_type=notification_type,
         changes=parsed,
     )
-    return ingest.store_batch([record])
+    return store.store_batch([record])
 
 
 async def _conversation() -> Conversation:
@@ -45,6 +47,15 @@ async def _conversation() -> Conversation:
 
 async def _seqs(communicator) -> list[int]:
     return [event["seq"] for event in (await communicator.receive_json_from(timeout=5))["events"]]
+
+
+async def _streaming(communicator, conversation_pk: int) -> None:
+    """Connect, and wait until the socket's first catch-up is over (it registers with the
+    periodic check right after it): events stored from here on reach it live or as a gap."""
+    assert (await communicator.connect())[0]
+    async with asyncio.timeout(5):
+        while not resync.watch().subscribers.get(conversation_pk):
+            await asyncio.sleep(0.005)
 
 
 async def test_it_refuses_an_anonymous_socket(installation):
@@ -85,7 +96,7 @@ async def test_it_fills_a_gap_left_by_a_lost_message_from_the_database(installat
     await post_signed(payloads.messaging(payloads.content(1)))
     conversation = await _conversation()
     communicator = _socket(f"/ws/conversations/{conversation.pk}/events/?after=1", session_cookie)
-    assert (await communicator.connect())[0]
+    await _streaming(communicator, conversation.pk)
 
     await sync_to_async(_store_silently)(payloads.content(2), payloads.content(3))  # never broadcast
     await post_signed(payloads.messaging(payloads.content(4)))
@@ -102,7 +113,7 @@ async def test_it_fills_a_gap_inside_one_message(installation, session_cookie, s
     await post_signed(payloads.messaging(payloads.content(1)))
     conversation = await _conversation()
     communicator = _socket(f"/ws/conversations/{conversation.pk}/events/?after=1", session_cookie)
-    assert (await communicator.connect())[0]
+    await _streaming(communicator, conversation.pk)
     stored = await sync_to_async(_store_silently)(
         payloads.content(2), payloads.content(3), payloads.content(4)
     )
@@ -125,7 +136,7 @@ async def test_it_puts_broadcasts_that_arrive_out_of_order_back_in_order_without
     await post_signed(payloads.messaging(payloads.content(1)))
     conversation = await _conversation()
     communicator = _socket(f"/ws/conversations/{conversation.pk}/events/?after=1", session_cookie)
-    assert (await communicator.connect())[0]
+    await _streaming(communicator, conversation.pk)
     stored = await sync_to_async(_store_silently)(payloads.content(2), payloads.content(3))
     two, three = (event.as_message() for event in stored[0].events)
     reads = []
@@ -220,3 +231,29 @@ async def test_the_account_stream_refuses_anonymous_sockets():
     connected, code = await _socket("/ws/events/", None).connect()
 
     assert (connected, code) == (False, 4403)
+
+
+def _checked_out() -> int:
+    """Connections lent by the psycopg pool and not yet handed back (core/offloop.py)."""
+    stats = connection.pool.get_stats()
+    return stats["pool_size"] - stats["pool_available"]
+
+
+async def test_open_sockets_hold_no_pooled_connection(installation, session_cookie):
+    await post_signed(payloads.messaging(payloads.content(1)))
+    path = f"/ws/conversations/{(await Conversation.objects.aget()).pk}/events/"
+    first = _socket(path, session_cookie)
+    assert (await first.connect())[0]
+    assert await _seqs(first) == [1]
+    # Counted once the first socket is up: the session and auth middleware's calls
+    # run in channels' one shared thread, which keeps its connection under test.
+    before = _checked_out()
+
+    sockets = [_socket(path, session_cookie) for _ in range(12)]  # more than the pool holds
+    for communicator in sockets:
+        assert (await communicator.connect())[0]
+        assert await _seqs(communicator) == [1]
+
+    assert _checked_out() <= before  # others may hand theirs back meanwhile; none is kept
+    for communicator in [first, *sockets]:
+        await communicator.disconnect()

@@ -11,9 +11,9 @@ import requests
 from websockets.sync.client import connect
 
 from conftest import free_port, running_daphne
+from webhooks import payloads
 from webhooks.models import Conversation, Event
-from webhooks.tests import payloads
-from webhooks.tests.payloads import encode, headers_for
+from webhooks.payloads import encode, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,11 +12,10 @@ from django.db import connection
 from django.utils import timezone
 
 from apps_admin.models import Installation
-from webhooks import held, refusals
+from webhooks import held, payloads, refusals
 from webhooks.models import Delivery, Event, PendingBroadcast
-from webhooks.tests import payloads
+from webhooks.payloads import encode, headers_for
 from webhooks.tests.conftest import post, post_signed
-from webhooks.tests.payloads import encode, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +25,7 @@ NEW_SECRET = "the-new-apps-secret"
 
 def _install(client_id: str = NEW_APP, secret: str = NEW_SECRET) -> Installation:
     record = Installation(account_id=payloads.ACCOUNT, client_id=client_id, name="New", enabled=True)
-    record.set_client_secret(secret)
+    record.client_secret = secret
     record.save()
     return record
 

@@ -7,23 +7,22 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, connection
 
-from webhooks import ingest, store_postgresql
+from webhooks import ingest, payloads, publish, records, store, store_postgresql
 from webhooks.models import Conversation, Delivery, Event
 from webhooks.notifications import parse
-from webhooks.tests import payloads
-from webhooks.tests.payloads import encode
+from webhooks.payloads import encode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 IMPLEMENTATIONS = pytest.mark.parametrize(
-    "store", [store_postgresql.store_batch, ingest.store_batch_orm], ids=["postgresql", "orm"]
+    "store", [store_postgresql.store_batch, store.store_batch_orm], ids=["postgresql", "orm"]
 )
 
 
-def _record(*changes, conversation_change=None, accepted=True) -> ingest.DeliveryRecord:
+def _record(*changes, conversation_change=None, accepted=True) -> records.DeliveryRecord:
     notification = conversation_change or payloads.messaging(*changes)
     notification_type, parsed = parse(encode(notification))
-    return ingest.DeliveryRecord(
+    return records.DeliveryRecord(
         status=200 if accepted else 401,
         accepted=accepted,
         reason="accepted" if accepted else "bad_signature",
@@ -81,7 +80,7 @@ def test_it_returns_what_the_broadcast_needs(store):
     assert message["id"] == Event.objects.get().pk
     assert message["seq"] == 1
     assert message["conversation"] == Conversation.objects.get().pk
-    summary = ingest.delivery_summary(stored)
+    summary = publish.delivery_summary(stored)
     assert summary["id"] == Delivery.objects.get().pk
     assert summary["conversations"] == [
         {"id": Conversation.objects.get().pk, "conversation_id": payloads.CONVERSATION}

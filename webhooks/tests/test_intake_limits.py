@@ -10,11 +10,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, connection
 
-from webhooks import ingest, notifications, refusals
+from webhooks import ingest, notifications, payloads, records, refusals
 from webhooks.models import Conversation, Delivery, Event
-from webhooks.tests import payloads
+from webhooks.payloads import encode, headers_for
 from webhooks.tests.conftest import post, post_signed
-from webhooks.tests.payloads import encode, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -173,9 +172,9 @@ async def test_one_bad_record_fails_alone_and_its_batch_is_stored(installation, 
     assert line.request_id == "the-bad-request"
 
 
-def _record(seq: int) -> ingest.DeliveryRecord:
+def _record(seq: int) -> records.DeliveryRecord:
     kind, changes = notifications.parse(encode(payloads.messaging(payloads.content(seq))))
-    return ingest.DeliveryRecord(
+    return records.DeliveryRecord(
         status=200,
         accepted=True,
         reason="accepted",

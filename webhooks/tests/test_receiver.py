@@ -5,10 +5,10 @@ import json
 import pytest
 from channels.testing import WebsocketCommunicator
 
+from webhooks import payloads
 from webhooks.models import Conversation, Delivery, Event
-from webhooks.tests import payloads
+from webhooks.payloads import CONVERSATION, SECRET, encode, headers_for
 from webhooks.tests.conftest import post, post_signed
-from webhooks.tests.payloads import CONVERSATION, SECRET, encode, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from connector_site.progress import ProgressBars
+from core.progress import ProgressBars
 from webhooks import purge
 
 

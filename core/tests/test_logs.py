@@ -7,8 +7,8 @@ import sys
 import pytest
 from channels.testing import HttpCommunicator
 
-from connector_site import logs
 from connector_site.asgi import application
+from core import logs
 from webhooks import ingest
 
 ACCESS = "connector_site.access"

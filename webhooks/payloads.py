@@ -1,4 +1,5 @@
-"""Webhook fixtures: the notification shapes of shared/liveperson-api.md §9.6, and signing."""
+"""LivePerson webhook notifications as tests and benchmarks send them (docs/WEBHOOKS.md),
+and their signature."""
 
 import base64
 import hashlib

@@ -1,7 +1,7 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from connector_site import crypto
+from core import crypto
 
 
 def test_it_round_trips_without_storing_the_plaintext():

@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 from apps_admin.models import Installation
 from conftest import ADMIN
 from tests.test_login_browser import _log_in
+from webhooks import payloads
 from webhooks.models import Conversation, Delivery
-from webhooks.tests import payloads
-from webhooks.tests.payloads import encode, headers_for
+from webhooks.payloads import encode, headers_for
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +71,14 @@ def _until(page, condition, seconds: float = 10) -> None:
     raise AssertionError("the condition did not hold in time")
 
 
+def _shown_as_on_a_reload(page, selector: str) -> None:
+    """The rows added live are the server's own: the same markup as after a reload."""
+    script = "(body) => Array.from(body.rows, (row) => row.outerHTML.replace(/\\s+/g, ' '))"
+    live = page.locator(selector).evaluate(script)
+    page.reload()
+    assert page.locator(selector).evaluate(script) == live
+
+
 def _column(page, selector: str, attribute: str) -> list[str]:
     return page.locator(selector).evaluate_all(
         f"(rows) => rows.map((row) => row.getAttribute('{attribute}'))"
@@ -103,6 +111,7 @@ def test_the_conversation_page_resumes_after_a_drop(daphne, signed_in):
     assert _column(page, "#timeline tbody tr", "data-seq") == ["1", "2", "3", "4", "5"]
     expect(rows.nth(4)).to_contain_text("message 5")
     assert errors == []
+    _shown_as_on_a_reload(page, "#timeline tbody")
 
 
 def test_the_events_page_resumes_after_a_drop(daphne, signed_in):
@@ -132,3 +141,4 @@ def test_the_events_page_resumes_after_a_drop(daphne, signed_in):
     ids = [int(pk) for pk in _column(page, "[data-testid=deliveries-table] tbody tr", "data-id")]
     assert ids == sorted(Delivery.objects.values_list("pk", flat=True), reverse=True)
     assert errors == []
+    _shown_as_on_a_reload(page, "#deliveries tbody")

@@ -1,95 +1,63 @@
-// Conversation page: events stored after the page was rendered arrive over
-// /ws/conversations/<pk>/events/?after=<seq>, in seq order, and are appended
-// like the rows the server rendered (summary + payload).
+// Conversation page: the socket, /ws/conversations/<pk>/events/?after=<seq>,
+// announces the events stored after the page was rendered; the page then fetches
+// their rows, rendered by the server like the others (webhooks/_event_row.html),
+// and appends them in seq order, each once.
+import { fetchRows, oneAtATime } from "../js/rows.js";
 import { reconnectingSocket } from "../js/socket.js";
 
+const ROWS = "#timeline tbody tr[data-seq]";
+const STOPPED = {
+  4403: "Live updates stopped: you are not allowed to watch this conversation.",
+  4404: "Live updates stopped: this conversation no longer exists.",
+};
+
 const root = document.getElementById("timeline");
-if (root && root.dataset.live === "true") {
+if (root && root.dataset.live === "true") start(root);
+
+function seqOf(row) {
+  return Number(row.dataset.seq);
+}
+
+function start(root) {
   const tbody = root.querySelector("tbody");
-  const status = root.querySelector("[data-role=status]");
-  const STOPPED = {
-    4403: "Live updates stopped: you are not allowed to watch this conversation.",
-    4404: "Live updates stopped: this conversation no longer exists.",
-  };
-  let lastSeq = Number(root.dataset.lastSeq) || 0;
+  let shown = Number(root.dataset.lastSeq) || 0; // newest seq in the table
+  let announced = shown; // newest seq the socket told of
 
-  function isObject(value) {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
-  }
-
-  function formatTime(iso) {
-    const date = new Date(iso);
-    return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(0, 19).replace("T", " ");
-  }
-
-  // The same one line as webhooks.selectors.event_summary.
-  function summary(type, payload) {
-    if (!isObject(payload)) return "";
-    const event = isObject(payload.event) ? payload.event : {};
-    if (type === "ContentEvent") {
-      if (event.contentType === "text/plain") return typeof event.message === "string" ? event.message : "";
-      return event.contentType ? String(event.contentType) : "";
+  // The rows after `shown`; the page holds at most its limit of the newest, so
+  // a longer gap is filled from the earlier pages.
+  async function rowsAfter(after) {
+    let rows = [];
+    let url = `${window.location.pathname}?after=${after}`;
+    for (;;) {
+      const { page, rows: batch } = await fetchRows(url, ROWS);
+      rows = batch.concat(rows);
+      const earlier = page.querySelector("[data-testid=earlier-events]");
+      if (!earlier || !batch.length || seqOf(batch[0]) <= after + 1) return rows;
+      url = `${window.location.pathname}?before=${seqOf(batch[0])}&after=${after}`;
     }
-    if (type === "AcceptStatusEvent") {
-      const sequences = Array.isArray(event.sequenceList) ? event.sequenceList : [];
-      return `${event.status ?? ""} [${sequences.map(String).join(", ")}]`.trim();
-    }
-    if (type === "ChatStateEvent") return event.chatState ? String(event.chatState) : "";
-    if (type === "UPSERT") {
-      const result = isObject(payload.result) ? payload.result : {};
-      const details = isObject(result.conversationDetails) ? result.conversationDetails : {};
-      return ["state", "stage"].filter((key) => details[key]).map((key) => `${key} ${details[key]}`).join(" · ");
-    }
-    return "";
   }
 
-  function cell(text) {
-    const td = document.createElement("td");
-    if (text !== undefined) td.textContent = text;
-    return td;
-  }
-
-  function row(event) {
-    const tr = document.createElement("tr");
-    tr.dataset.seq = event.seq;
-    const time = document.createElement("time");
-    time.setAttribute("datetime", event.received_at);
-    time.textContent = formatTime(event.received_at);
-    const when = cell();
-    when.append(time);
-    const details = document.createElement("details");
-    const label = document.createElement("summary");
-    label.textContent = "Payload";
-    const pre = document.createElement("pre");
-    pre.className = "payload";
-    pre.textContent = JSON.stringify(event.payload, null, 2);
-    details.append(label, pre);
-    const line = document.createElement("span");
-    line.textContent = summary(event.event_type, event.payload);
-    const last = cell();
-    last.className = "summary";
-    last.append(line, details);
-    tr.append(cell(String(event.seq)), when, cell(event.event_type), last);
-    return tr;
-  }
-
-  function receive(events) {
-    events.forEach((event) => {
-      if (event.seq <= lastSeq) return; // already shown
-      tbody.append(row(event));
-      lastSeq = event.seq;
+  const pull = oneAtATime(async () => {
+    while (announced > shown) {
+      const rows = (await rowsAfter(shown)).filter((row) => seqOf(row) > shown);
+      if (!rows.length) return; // announced but not stored here: nothing to show
+      tbody.append(...rows);
+      shown = seqOf(rows[rows.length - 1]);
       const empty = root.querySelector("[data-role=empty]");
       if (empty) empty.remove();
-    });
-  }
+    }
+  });
 
   reconnectingSocket({
-    path: () => `${root.dataset.socketPath}?after=${encodeURIComponent(lastSeq)}`,
+    path: () => `${root.dataset.socketPath}?after=${encodeURIComponent(announced)}`,
     onMessage: (frame) => {
-      if (frame.type === "events" && Array.isArray(frame.events)) receive(frame.events);
+      if (frame.type !== "events" || !Array.isArray(frame.events)) return;
+      frame.events.forEach((event) => { announced = Math.max(announced, Number(event.seq) || 0); });
+      pull();
     },
     onStatus: ({ state, code }) => {
       if (state !== "stopped") return;
+      const status = root.querySelector("[data-role=status]");
       status.textContent = STOPPED[code];
       status.hidden = false;
     },

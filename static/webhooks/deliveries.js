@@ -1,13 +1,14 @@
-// Events page: deliveries stored after the page was rendered arrive over
-// /ws/events/. Page 1 without filters shows them at the top, as a reload
-// would; any other page says how many matching ones are waiting.
+// Events page: deliveries stored after the page was rendered are announced over
+// /ws/events/. Page 1 without filters then fetches their rows, rendered by the
+// server like the others (webhooks/_delivery_row.html), and shows them at the
+// top, as a reload would; any other page says how many matching ones are waiting.
+import { fetchRows, oneAtATime } from "../js/rows.js";
 import { reconnectingSocket } from "../js/socket.js";
 
 const root = document.getElementById("deliveries");
 if (root) {
   const live = root.dataset.live === "true";
   const pageSize = Number(root.dataset.pageSize) || 50;
-  const appNames = JSON.parse(document.getElementById("app-names").textContent);
   const tbody = root.querySelector("tbody");
   const banner = root.querySelector("[data-role=banner]");
   const params = new URLSearchParams(window.location.search);
@@ -15,73 +16,29 @@ if (root) {
   const waiting = new Set();
   let newestId = Number(root.dataset.newestId) || 0;
 
-  function element(tag, text, attributes) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = text;
-    Object.entries(attributes || {}).forEach(([name, value]) => node.setAttribute(name, value));
-    return node;
-  }
+  const unshown = new Set(); // ids announced, their rows not fetched yet
 
-  function cell(...children) {
-    const td = document.createElement("td");
-    children.forEach((child) => td.append(child));
-    return td;
-  }
-
-  function formatTime(iso) {
-    const date = new Date(iso);
-    return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(0, 19).replace("T", " ");
-  }
-
-  function outcomeBadge(delivery) {
-    if (delivery.reason === "accepted") return element("span", "accepted", { class: "badge on" });
-    if (delivery.reason === "duplicate") {
-      return element("span", "duplicate", { class: "badge demo", title: delivery.reason_label });
-    }
-    return element("span", delivery.reason_label || delivery.reason, { class: "badge rejected" });
-  }
-
-  function appCell(clientId) {
-    if (appNames[clientId]) return cell(appNames[clientId]);
-    return clientId ? cell(element("code", clientId)) : cell("–");
-  }
-
-  function conversationsCell(conversations) {
-    const td = cell();
-    if (!conversations.length) td.textContent = "–";
-    conversations.forEach((conversation, index) => {
-      if (index) td.append(" ");
-      const link = element("a", null, { href: `${root.dataset.conversationUrl}${conversation.id}/` });
-      link.append(element("code", conversation.conversation_id));
-      td.append(link);
-    });
-    return td;
-  }
-
-  function row(delivery) {
-    const tr = element("tr", null, { "data-id": delivery.id });
-    const link = element("a", null, { href: `${root.dataset.deliveryUrl}${delivery.id}/` });
-    link.append(element("time", formatTime(delivery.received_at), { datetime: delivery.received_at }));
-    tr.append(
-      cell(link),
-      cell(String(delivery.status)),
-      cell(outcomeBadge(delivery)),
-      appCell(delivery.client_id),
-      cell(delivery.notification_type || "–"),
-      cell(String(delivery.event_count)),
-      conversationsCell(delivery.conversations || []),
-    );
-    return tr;
-  }
-
-  function prepend(delivery) {
-    if (tbody.querySelector(`tr[data-id="${delivery.id}"]`)) return;
-    tbody.prepend(row(delivery));
+  function show(rows) {
+    const fresh = rows.filter((row) => !tbody.querySelector(`tr[data-id="${row.dataset.id}"]`));
+    if (!fresh.length) return;
+    tbody.prepend(...fresh);
     root.querySelector("[data-role=table]").hidden = false;
     const empty = root.querySelector("[data-role=empty]");
     if (empty) empty.remove();
     while (tbody.rows.length > pageSize) tbody.lastElementChild.remove();
   }
+
+  // Page 1 of the same list, holding only the rows after the oldest announced one;
+  // one that is not on it any more would not be on a reload either.
+  const pull = oneAtATime(async () => {
+    const asked = [...unshown];
+    if (!asked.length) return;
+    const url = new URL(window.location.href);
+    url.searchParams.set("after", String(Math.min(...asked) - 1));
+    const { rows } = await fetchRows(url.href, "#deliveries tbody tr[data-id]");
+    asked.forEach((id) => unshown.delete(id));
+    show(rows);
+  });
 
   // The filters of this page, applied to a pushed delivery (the server's rules).
   function matches(delivery) {
@@ -123,9 +80,10 @@ if (root) {
       .sort((a, b) => a.id - b.id)
       .forEach((delivery) => {
         newestId = Math.max(newestId, delivery.id);
-        if (live) prepend(delivery);
+        if (live) unshown.add(delivery.id);
         else count(delivery);
       });
+    if (live) pull();
   }
 
   reconnectingSocket({

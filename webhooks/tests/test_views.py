@@ -3,6 +3,10 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.messages import constants
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpResponse
+from django.test import RequestFactory
 
 from accounts.models import User
 from apps_admin.models import Installation
@@ -277,10 +281,26 @@ def test_a_filtered_page_counts_new_deliveries_from_the_accounts_newest(logged_i
     assert f'data-newest-id="{newest.pk}"' in response.content.decode()
 
 
-def test_the_page_embeds_the_app_names_for_live_rows(logged_in, installed_app):
-    html = logged_in.get(EVENTS).content.decode()
+def test_after_an_id_the_list_holds_only_the_newer_rows_for_the_live_page(logged_in):
+    older = factories.delivery(minutes_ago=2)
+    newer = [factories.delivery(minutes_ago=1), factories.delivery()]
 
-    assert f'<script id="app-names" type="application/json">{{"{CLIENT_ID}": "Support bot"}}</script>' in html
+    html = logged_in.get(EVENTS, {"after": older.pk}).content.decode()
+
+    assert f'<tr data-id="{older.pk}">' not in html
+    assert all(f'<tr data-id="{delivery.pk}">' in html for delivery in newer)
+
+
+def test_a_page_fetched_for_its_rows_leaves_the_messages_for_the_next_page(logged_in):
+    # A message waiting in its cookie, as a redirect after a form leaves it.
+    storage = CookieStorage(RequestFactory().get("/"))
+    storage.add(constants.INFO, "App saved.")
+    response = HttpResponse()
+    storage.update(response)
+    logged_in.cookies["messages"] = response.cookies["messages"].value
+
+    assert "App saved." not in logged_in.get(EVENTS, {"after": 0}).content.decode()
+    assert "App saved." in logged_in.get(EVENTS).content.decode()
 
 
 def test_the_list_makes_a_bounded_number_of_queries(logged_in, installed_app, django_assert_max_num_queries):
@@ -530,6 +550,16 @@ def test_a_long_timeline_shows_the_newest_events_and_links_to_earlier_ones(logge
 
     assert [event.seq for event in response.context["events"]] == [4, 5]
     assert 'href="?before=4"' in response.content.decode()
+
+
+def test_after_a_seq_the_timeline_holds_only_the_later_events_for_the_live_page(logged_in):
+    conv = factories.conversation()
+    for _ in range(4):
+        factories.event(conv)
+
+    html = logged_in.get(f"{CONVERSATIONS}{conv.pk}/", {"after": 2}).content.decode()
+
+    assert [seq for seq in range(1, 5) if f'<tr data-seq="{seq}">' in html] == [3, 4]
 
 
 def test_earlier_events_are_shown_without_live_updates(logged_in):

@@ -29,7 +29,7 @@ import logging
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.lp_session import SESSION_KEY
-from chat import selectors, services
+from chat import actions, exceptions, history, selectors, starting, state
 from chat.models import ChatConversation
 from core.offloop import off_loop
 from webhooks.streaming import ConversationEventStream, after_seq
@@ -64,7 +64,7 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
         self.shown = None
         self.actions = asyncio.Queue()
         await self.channel_layer.group_add(chat.group_name, self.channel_name)
-        await self.stream_join(await off_loop(services.events_conversation)(chat))
+        await self.stream_join(await off_loop(starting.events_conversation)(chat))
         await self.accept()
         await self.show_conversation(sync=True)
         await self.stream_start()
@@ -91,7 +91,7 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
         """LivePerson's history of the conversation, when our stored events miss some."""
         try:
             records = await off_loop(_history)(self.chat, self.scope["session"])
-        except services.ChatError as exc:
+        except exceptions.ChatError as exc:
             return await self.send_json({"type": "error", "ref": None, "message": exc.message})
         if records is not None:
             await self.send_json({"type": "history", "records": records})
@@ -104,7 +104,7 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
             ref = content.get("ref")
             try:
                 sequence = await off_loop(_act)(self.chat.pk, content)
-            except services.ChatError as exc:
+            except exceptions.ChatError as exc:
                 await self.send_json({"type": "error", "ref": ref, "message": exc.message})
                 continue
             except Exception:  # noqa: BLE001 - the socket must survive a bug in one action
@@ -124,8 +124,8 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
 
     async def events_sent(self, events: list[dict]):
         """Follow a state, stage or dialog change on the conversation frame."""
-        if any(e["notification_type"] == services.CONVERSATION_CHANGE for e in events):
-            await off_loop(services.conversation_apply_changes)(conversation=self.chat, events=events)
+        if any(e["notification_type"] == state.CONVERSATION_CHANGE for e in events):
+            await off_loop(state.conversation_apply_changes)(conversation=self.chat, events=events)
             await self.show_conversation()
 
     async def caught_up(self):
@@ -155,7 +155,7 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
 
 def _conversation_now(chat: ChatConversation, *, sync: bool) -> dict:
     if sync:
-        services.conversation_sync_state(conversation=chat)
+        state.conversation_sync_state(conversation=chat)
     else:
         chat.refresh_from_db()
     return selectors.conversation_message(chat)
@@ -163,12 +163,12 @@ def _conversation_now(chat: ChatConversation, *, sync: bool) -> dict:
 
 def _history(chat: ChatConversation, session) -> list[dict] | None:
     """The history records, or None when our stored events cover the conversation."""
-    if not services.history_needed(chat):
+    if not history.history_needed(chat):
         return None
     lp = session.get(SESSION_KEY) or {}
     if not lp.get("bearer"):
-        raise services.ChatError("Log in again to see this conversation's history.")
-    return services.conversation_history(conversation=chat, bearer=lp["bearer"])
+        raise exceptions.ChatError("Log in again to see this conversation's history.")
+    return history.conversation_history(conversation=chat, bearer=lp["bearer"])
 
 
 def _act(pk: int, content: dict) -> int | None:
@@ -177,27 +177,27 @@ def _act(pk: int, content: dict) -> int | None:
     chat = ChatConversation.objects.select_related("installation").get(pk=pk)
     action = content["action"]
     if action == "send_text":
-        return services.conversation_send_text(conversation=chat, text=_text(content))
+        return actions.conversation_send_text(conversation=chat, text=_text(content))
     if action == "quick_reply":
         metadata = content.get("metadata") if isinstance(content.get("metadata"), list) else None
-        return services.conversation_send_text(conversation=chat, text=_text(content), metadata=metadata)
+        return actions.conversation_send_text(conversation=chat, text=_text(content), metadata=metadata)
     if action == "survey_answer":
-        return services.survey_answer(
+        return actions.survey_answer(
             conversation=chat,
             sequence=content.get("sequence"),
             text=_text(content),
             metadata=content.get("metadata"),
         )
     if action == "chat_state":
-        return services.conversation_chat_state(conversation=chat, state=str(content.get("state")))
+        return actions.conversation_chat_state(conversation=chat, state=str(content.get("state")))
     if action == "receipt":
         sequences = content.get("sequences") if isinstance(content.get("sequences"), list) else []
-        return services.conversation_receipt(
+        return actions.conversation_receipt(
             conversation=chat, status=str(content.get("status")), sequences=sequences
         )
     if action == "close":
-        return services.conversation_close(conversation=chat)
-    return services.conversation_close_for_survey(conversation=chat)
+        return actions.conversation_close(conversation=chat)
+    return actions.conversation_close_for_survey(conversation=chat)
 
 
 def _text(content: dict) -> str:

@@ -4,14 +4,14 @@ options (§5.3, §6.1, §8) and the first message."""
 from django import forms
 from django.core.validators import RegexValidator
 
-from chat import services
+from chat import starting
 
 DIGITS = RegexValidator(r"^[0-9]+$", "Digits only.")
 SKILL = RegexValidator(r"^(-1|[0-9]+)$", "A skill id (digits), or -1 for any skill.")
 SURVEY_HINT = (
     "The skill of the post-conversation survey: the conversation is opened on it, and the survey "
     "runs when you close with a survey. A survey needs "
-    + ", ".join(services.SURVEY_FEATURES)
+    + ", ".join(starting.SURVEY_FEATURES)
     + ": they are added when you give a survey skill."
 )
 
@@ -23,7 +23,7 @@ class ConversationStartForm(forms.Form):
     consumer_name = forms.CharField(label="Consumer name", max_length=128, initial="Kim")
     features = forms.MultipleChoiceField(
         label="Features",
-        choices=[(name, name) for name in services.FEATURES],
+        choices=[(name, name) for name in starting.FEATURES],
         widget=forms.CheckboxSelectMultiple,
         required=False,
         initial=["AUTO_MESSAGES", "RICH_CONTENT", "QUICK_REPLIES", "MULTI_DIALOG"],
@@ -63,9 +63,9 @@ class ConversationStartForm(forms.Form):
             )
         return data
 
-    def start_options(self) -> services.StartOptions:
+    def start_options(self) -> starting.StartOptions:
         data = self.cleaned_data
-        return services.StartOptions(
+        return starting.StartOptions(
             consumer_name=data["consumer_name"],
             features=data["features"],
             campaign_id=data["campaign_id"],

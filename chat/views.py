@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import liveperson_view
 from apps_admin import services as apps_admin_services
-from chat import selectors, services
+from chat import exceptions, installations, selectors, starting
 from chat.forms import ConversationStartForm
 
 
@@ -24,21 +24,23 @@ def conversation_list(request):
 @require_http_methods(["GET", "POST"])
 @liveperson_view
 def conversation_start(request, lp):
-    apps = services.demo_installations(user=request.user, demo_url=apps_admin_services.demo_endpoint(request))
+    apps = installations.demo_installations(
+        user=request.user, demo_url=apps_admin_services.demo_endpoint(request)
+    )
     form = ConversationStartForm(
         request.POST or None, apps=apps, initial={"client_id": request.GET.get("app")}
     )
     status = 400 if request.method == "POST" else 200
     if form.is_valid():
         try:
-            conversation = services.conversation_start(
+            conversation = starting.conversation_start(
                 user=request.user,
                 lp=lp,
                 client_id=form.cleaned_data["client_id"],
                 options=form.start_options(),
                 first_message=form.cleaned_data["first_message"],
             )
-        except services.ChatError as exc:
+        except exceptions.ChatError as exc:
             form.add_error(None, str(exc))
             status = 502  # LivePerson refused or failed; the form keeps what was typed
         else:

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import selectors, services
+from chat import actions, exceptions, files, selectors
 from core.offloop import off_loop
 
 UPLOAD_FIELD = "file"
@@ -23,13 +23,13 @@ async def file_upload(request, pk: int):
     upload = request.FILES.get(UPLOAD_FIELD)
     if upload is None:
         return JsonResponse({"error": "Choose an image to send."}, status=400)
-    if upload.size > services.files.MAX_BYTES:
+    if upload.size > files.MAX_BYTES:
         return JsonResponse({"error": "The file is larger than 3 MB, LivePerson's limit."}, status=400)
     try:
-        sequence, relative_path = await off_loop(services.file_send)(
+        sequence, relative_path = await off_loop(actions.file_send)(
             conversation=conversation, data=upload.read(), filename=upload.name or ""
         )
-    except services.ChatError as exc:
+    except exceptions.ChatError as exc:
         return JsonResponse({"error": exc.message}, status=400)
     return JsonResponse({"sequence": sequence, "relative_path": relative_path})
 
@@ -40,10 +40,10 @@ async def file_download(request, pk: int):
     """GET /chat/<pk>/files/download?path=<relativePath>: the file, from swift."""
     conversation = await _conversation(request, pk)
     try:
-        content, content_type = await off_loop(services.file_fetch)(
+        content, content_type = await off_loop(actions.file_fetch)(
             conversation=conversation, relative_path=request.GET.get("path", "")
         )
-    except services.ChatError as exc:
+    except exceptions.ChatError as exc:
         return JsonResponse({"error": exc.message}, status=400)
     response = HttpResponse(content, content_type=_safe_type(content_type))
     # Shown inline as an image, never run as a page of this site.
@@ -63,4 +63,4 @@ async def _conversation(request, pk: int):
 def _safe_type(content_type: str) -> str:
     """Images as they are; anything else as a download, never as HTML."""
     kind = content_type.split(";")[0].strip().lower()
-    return kind if kind in services.files.CONTENT_TYPES.values() else "application/octet-stream"
+    return kind if kind in files.CONTENT_TYPES.values() else "application/octet-stream"

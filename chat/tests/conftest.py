@@ -16,7 +16,7 @@ from channels.testing import WebsocketCommunicator
 from apps_admin import services as apps_services
 from apps_admin.models import Installation
 from apps_admin.tests.conftest import _logged_in, lp_of
-from chat import services
+from chat import starting
 from chat.models import ChatConversation
 from conftest import ADMIN, QA_ADMIN
 from connector_site.asgi import application
@@ -105,11 +105,11 @@ def user_of(client):
 def start(client, app: Installation, *, first_message: str = "Hello", **options) -> ChatConversation:
     """Open a conversation as the client's user, as the start page does."""
     options = {"consumer_name": "Kim", "features": ["AUTO_MESSAGES"], **options}
-    return services.conversation_start(
+    return starting.conversation_start(
         user=user_of(client),
         lp=lp_of(client),
         client_id=app.client_id,
-        options=services.StartOptions(**options),
+        options=starting.StartOptions(**options),
         first_message=first_message,
     )
 

@@ -172,9 +172,9 @@ def _app_token_expires(app, at) -> None:
 
 
 def _send_text(pk: int, text: str) -> None:
-    from chat import services
+    from chat import actions
 
-    services.conversation_send_text(conversation=ChatConversation.objects.get(pk=pk), text=text)
+    actions.conversation_send_text(conversation=ChatConversation.objects.get(pk=pk), text=text)
 
 
 def _statuses(service: str) -> list[int]:

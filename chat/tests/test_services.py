@@ -1,4 +1,4 @@
-"""chat.services against the sandbox over real HTTP."""
+"""The chat's services (starting, actions, state, history...) against the sandbox over real HTTP."""
 
 import pytest
 from django.db import connection
@@ -6,8 +6,9 @@ from django.db import connection
 from accounts.models import User
 from apps_admin import services as apps_services
 from apps_admin.tests.conftest import lp_of
-from chat import selectors, services
+from chat import actions, exceptions, installations, selectors, starting, state
 from chat.models import AppToken, ChatConversation, ChatRequest
+from chat.state import CONVERSATION_CHANGE
 from chat.tests.conftest import start, user_of
 from sandbox.models import MessagingConversation, MessagingEvent, RequestLog
 from webhooks.models import Conversation as WebhookConversation
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _upsert(ts: int, *, state="OPEN", stage="OPEN", dialogs=()) -> dict:
     details = {"state": state, "stage": stage, "metaDataLastUpdateTs": ts, "dialogs": list(dialogs)}
     return {
-        "notification_type": services.CONVERSATION_CHANGE,
+        "notification_type": CONVERSATION_CHANGE,
         "payload": {"type": "UPSERT", "result": {"convId": "c", "conversationDetails": details}},
     }
 
@@ -57,7 +58,7 @@ def test_a_survey_skill_opens_on_it_with_the_features_a_survey_needs(admin, chat
 
     opened = MessagingConversation.objects.get(conversation_id=chat.conversation_id)
     assert opened.skill_id == "90001"
-    assert chat.features == services.SURVEY_FEATURES
+    assert chat.features == starting.SURVEY_FEATURES
 
 
 def test_the_app_jwt_is_cached_encrypted_and_shared(admin, chat_app):
@@ -77,19 +78,19 @@ def test_the_consumer_jws_is_stored_encrypted(admin, chat_app):
 
 
 def test_start_refuses_an_app_of_another_account(admin, chat_app, qa_admin):
-    with pytest.raises(services.ChatError, match="not installed on your account"):
+    with pytest.raises(exceptions.ChatError, match="not installed on your account"):
         start(qa_admin, chat_app)
 
 
 def test_start_refuses_unknown_features(admin, chat_app):
-    with pytest.raises(services.ChatError, match="Unknown features"):
+    with pytest.raises(exceptions.ChatError, match="Unknown features"):
         start(admin, chat_app, features=["TELEPATHY"])
 
 
 def test_start_reports_liveperson_down_without_a_conversation(admin, chat_app, sandbox):
     sandbox.fault("down", service="asyncMessagingEnt")
 
-    with pytest.raises(services.ChatError, match="LivePerson"):
+    with pytest.raises(exceptions.ChatError, match="LivePerson"):
         start(admin, chat_app)
     assert not ChatConversation.objects.exists()
 
@@ -116,7 +117,7 @@ def test_chat_states_are_not_sent_during_a_survey(admin, chat_app):
     chat.dialog_id = "survey-dialog"
     before = RequestLog.objects.filter(service="asyncMessagingEnt").count()
 
-    services.conversation_chat_state(conversation=chat, state="COMPOSING")
+    actions.conversation_chat_state(conversation=chat, state="COMPOSING")
 
     assert RequestLog.objects.filter(service="asyncMessagingEnt").count() == before
 
@@ -125,12 +126,12 @@ def test_changes_move_state_stage_and_dialog_forward_only(admin, chat_app):
     chat = start(admin, chat_app, first_message="")
     survey = {"dialogId": "s1", "dialogType": "POST_SURVEY", "state": "OPEN"}
 
-    assert services.conversation_apply_changes(
+    assert state.conversation_apply_changes(
         conversation=chat, events=[_upsert(20, state="CLOSE", dialogs=[survey]), _upsert(10)]
     )
     assert (chat.state, chat.stage, chat.dialog_id, chat.in_survey) == ("CLOSE", "OPEN", "s1", True)
-    assert not services.conversation_apply_changes(conversation=chat, events=[_upsert(15)])
-    assert services.conversation_apply_changes(
+    assert not state.conversation_apply_changes(conversation=chat, events=[_upsert(15)])
+    assert state.conversation_apply_changes(
         conversation=chat, events=[_upsert(30, state="CLOSE", stage="CLOSE", dialogs=[survey])]
     )
     assert (chat.closed, chat.in_survey) == (True, False)
@@ -143,7 +144,7 @@ def test_demo_installations_flags_apps_whose_webhooks_go_elsewhere(admin, chat_a
     user = user_of(admin)
     here = f"https://{chat_app.endpoints[next(iter(chat_app.endpoints))].split('://', 1)[1]}"
 
-    apps = {app.client_id: app for app in services.demo_installations(user=user, demo_url=here)}
+    apps = {app.client_id: app for app in installations.demo_installations(user=user, demo_url=here)}
 
     assert apps[chat_app.client_id].webhooks_here
     assert not apps[other["client_id"]].webhooks_here

@@ -1,0 +1,181 @@
+"""What the consumer does in an open conversation: messages, chat states,
+receipts, survey answers, closing, and files.
+
+Each action is one or more Send API or swift calls, recorded for the requests
+console. Synchronous HTTP calls: consumers run them off the event loop.
+"""
+
+from chat import console, files, tokens
+from chat.exceptions import ChatError, liveperson_call
+from chat.models import ChatConversation
+from liveperson import recording, send_api, swift
+
+CHAT_STATES = ("COMPOSING", "PAUSE", "ACTIVE", "GONE")
+RECEIPT_STATUSES = ("ACCEPT", "READ")
+MAX_TEXT_LENGTH = 5000
+CLOSED_BY_CONSUMER = "Closed by consumer"
+
+
+def conversation_send_text(*, conversation: ChatConversation, text: str, metadata: list | None = None) -> int:
+    """Publish a text message on the current dialog; returns its sequence."""
+    text = (text or "").strip()
+    if not text:
+        raise ChatError("The message is empty.")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ChatError(f"A message has at most {MAX_TEXT_LENGTH} characters.")
+    _check_open(conversation)
+    event = send_api.text_event(text)
+    return _publish(conversation, event, metadata=metadata)
+
+
+def conversation_chat_state(*, conversation: ChatConversation, state: str) -> None:
+    """COMPOSING, PAUSE, ACTIVE or GONE; none during a survey or once closed (§7)."""
+    if state not in CHAT_STATES:
+        raise ChatError("Unknown chat state.")
+    if conversation.in_survey or conversation.state == "CLOSE":
+        return
+    _publish(conversation, send_api.chat_state_event(state))
+
+
+def conversation_receipt(*, conversation: ChatConversation, status: str, sequences: list[int]) -> None:
+    """ACCEPT or READ for agent messages received (§7)."""
+    if status not in RECEIPT_STATUSES:
+        raise ChatError("A receipt is ACCEPT or READ.")
+    sequences = [s for s in sequences if isinstance(s, int) and not isinstance(s, bool) and s >= 0]
+    if not sequences or conversation.closed:
+        return
+    _publish(conversation, send_api.accept_status_event(status, sequences))
+
+
+def survey_answer(*, conversation: ChatConversation, sequence: int, text: str, metadata: list) -> int:
+    """Answer a survey question as documented (§8): ACTION on the question with the
+    button's metadata, then the button's text with the same metadata."""
+    if not conversation.in_survey:
+        raise ChatError("There is no survey to answer.")
+    if not isinstance(sequence, int) or isinstance(sequence, bool):
+        raise ChatError("Which question is this the answer to?")
+    metadata = metadata if isinstance(metadata, list) else []
+    _publish(conversation, send_api.accept_status_event("ACTION", [sequence]), metadata=metadata or None)
+    return conversation_send_text(conversation=conversation, text=text, metadata=metadata or None)
+
+
+def conversation_close(*, conversation: ChatConversation) -> None:
+    """Close the whole conversation (ConversationStateField CLOSE)."""
+    if conversation.closed:
+        raise ChatError("The conversation is already closed.")
+    _send(conversation, send_api.close_conversation(conversation.conversation_id))
+
+
+def conversation_close_for_survey(*, conversation: ChatConversation) -> None:
+    """Close only the MAIN dialog (DialogChange), which opens the survey when the
+    conversation's skill has one (§8)."""
+    if conversation.state == "CLOSE":
+        raise ChatError("The conversation is already closed.")
+    request = send_api.close_dialog(
+        conversation_id=conversation.conversation_id,
+        dialog_id=conversation.main_dialog_id,
+        cause=CLOSED_BY_CONSUMER,
+    )
+    _send(conversation, request)
+
+
+def _check_open(conversation: ChatConversation) -> None:
+    if conversation.closed or (conversation.state == "CLOSE" and not conversation.in_survey):
+        raise ChatError("The conversation is closed.")
+
+
+def _publish(conversation: ChatConversation, event: dict, *, metadata: list | None = None) -> int | None:
+    request = send_api.publish_event(
+        conversation_id=conversation.conversation_id,
+        dialog_id=conversation.dialog_id,
+        event=event,
+        metadata=metadata,
+    )
+    return _sequence(_send(conversation, request))
+
+
+def _sequence(answer) -> int | None:
+    body = answer.get("body") if isinstance(answer, dict) else None
+    sequence = body.get("sequence") if isinstance(body, dict) else None
+    return sequence if isinstance(sequence, int) else None
+
+
+def _send(conversation: ChatConversation, request: dict) -> dict:
+    """One Send API request for the conversation, recorded for its console."""
+
+    def call(auth):
+        return send_api.send(
+            base_uri=tokens.base_uri(conversation.account_id, send_api.SERVICE),
+            account_id=conversation.account_id,
+            auth=auth,
+            request=request,
+        )
+
+    with recording.recording() as exchanges:
+        try:
+            return liveperson_call(lambda: tokens.conversation_auth_call(conversation, call))
+        finally:
+            console.record(conversation, exchanges)
+
+
+def file_send(*, conversation: ChatConversation, data: bytes, filename: str) -> tuple[int | None, str]:
+    """Upload an image to swift and publish it with a preview; returns (sequence, relativePath).
+
+    Raises ChatError for a type or size LivePerson refuses, before any call.
+    """
+    _check_open(conversation)
+    if conversation.in_survey:
+        raise ChatError("Files cannot be sent during the survey.")
+    try:
+        image = files.checked_image(data)
+    except files.FileRefusedError as exc:
+        raise ChatError(str(exc)) from None
+    answer = _send(conversation, send_api.upload_url(file_size=len(data), file_type=image.file_type))
+    relative_path, query = _temp_url(answer)
+    with recording.recording() as exchanges:
+        try:
+            liveperson_call(
+                lambda: swift.upload(
+                    base_uri=tokens.base_uri(conversation.account_id, swift.SERVICE),
+                    relative_path=relative_path,
+                    query_params=query,
+                    data=data,
+                    content_type=image.content_type,
+                )
+            )
+        finally:
+            console.record(conversation, exchanges)
+    event = send_api.file_event(
+        caption=files.caption(filename, image.file_type),
+        relative_path=relative_path,
+        file_type=image.file_type,
+        preview=image.preview,
+    )
+    return _publish(conversation, event), relative_path
+
+
+def file_fetch(*, conversation: ChatConversation, relative_path: str) -> tuple[bytes, str]:
+    """A file of the conversation from swift, through a download URL: (content, type)."""
+    if not relative_path.startswith("/") or ".." in relative_path:
+        raise ChatError("Not a file path.")
+    answer = _send(conversation, send_api.download_url(relative_path))
+    path, query = _temp_url(answer)
+    with recording.recording() as exchanges:
+        try:
+            return liveperson_call(
+                lambda: swift.download(
+                    base_uri=tokens.base_uri(conversation.account_id, swift.SERVICE),
+                    relative_path=path or relative_path,
+                    query_params=query,
+                )
+            )
+        finally:
+            console.record(conversation, exchanges)
+
+
+def _temp_url(answer) -> tuple[str, dict]:
+    body = answer.get("body") if isinstance(answer, dict) else None
+    if not isinstance(body, dict) or not isinstance(body.get("relativePath"), str):
+        raise ChatError("LivePerson gave no file URL.")
+    query = body.get("queryParams") if isinstance(body.get("queryParams"), dict) else {}
+    return body["relativePath"], query

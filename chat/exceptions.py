@@ -1,0 +1,24 @@
+"""The chat's one exception, and LivePerson's failures turned into it."""
+
+from chat import tokens
+from liveperson import errors
+
+
+class ChatError(Exception):
+    """A chat action that did not happen; the message is safe to show (no secret)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def liveperson_call(call):
+    """Run LivePerson calls; failures become a ChatError with a message for people."""
+    try:
+        return call()
+    except tokens.MissingSecretError:
+        raise ChatError(
+            "This site does not know the app's client secret: open the app's page once to record it."
+        ) from None
+    except errors.LivePersonError as exc:
+        raise ChatError(errors.user_message(exc)) from None

@@ -331,7 +331,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # and the tests serve the sources directly.
 STATIC_MANIFEST = env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG)
 _static_backend = (
-    "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    "core.staticfiles.StaticStorage"  # hashed names in JS module imports too
     if STATIC_MANIFEST
     else "django.contrib.staticfiles.storage.StaticFilesStorage"
 )

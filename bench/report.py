@@ -24,7 +24,7 @@ def markers(variant: str | None = None) -> tuple[str, str]:
     return begin, f"<!-- bench:end {variant} -->"
 
 
-# shared/performance-anchors.md (2 cores, Debian 12, wrk pinned to its own core).
+# The anchors of docs/PERFORMANCE.md ("Anchors": 2 cores, Debian 12, wrk pinned to its own core).
 ANCHORS = {
     "seed_accepted_per_s": 4084,  # A2: seed ingest with 1 live SSE subscriber
     "django_accepted_per_s": 211,  # C5: Django INSERT + group_send -> 1 WebSocket
@@ -376,7 +376,7 @@ def _anchors_table(aggregated: dict) -> str:
     versus += f", {ours_per_s / ANCHORS['django_accepted_per_s']:.1f}× plain Django" if ours_per_s else ""
     return "\n".join(
         [
-            "### Against the anchors (shared/performance-anchors.md)",
+            '### Against the anchors (see "Anchors" above)',
             "",
             "The anchors drove the servers with wrk on its own pinned core; here the Python generator and"
             " subscribers share the same two cores with daphne, PostgreSQL and Redis, so throughput here is"

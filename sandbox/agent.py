@@ -1,4 +1,5 @@
-"""The sandbox's scripted agent and survey bot (shared/liveperson-api.md §6-§11).
+"""The sandbox's scripted agent and survey bot (docs/LIVEPERSON.md, 'Send API: SEND' to
+'Rich content and quick replies').
 
 Two halves:
 
@@ -224,14 +225,16 @@ def publish_text(text: str) -> dict:
 
 
 def quick_replies(replies: list[dict] | None = None) -> dict:
-    """A quickReplies block (§11); by default the agent's own commands."""
+    """A quickReplies block (docs/LIVEPERSON.md, 'Rich content and quick replies');
+    by default the agent's own commands."""
     if replies is None:
         replies = [button(word, [publish_text(word)]) for word in ("help", "rich", "quick")]
     return {"type": "quickReplies", "itemsPerRow": 8, "replies": replies}
 
 
 def rich_card() -> dict:
-    """A structured-content card using each basic element (§11)."""
+    """A structured-content card using each basic element (docs/LIVEPERSON.md,
+    'Rich content and quick replies')."""
     scheme = settings.LIVEPERSON_SCHEME
     image_url = f"{scheme}://{settings.SANDBOX_HOST}{settings.STATIC_URL}sandbox/card.svg"
     return {
@@ -260,7 +263,7 @@ def rich_card() -> dict:
     }
 
 
-# --- The survey (§8) -----------------------------------------------------------------
+# --- The survey (docs/LIVEPERSON.md, 'Post-conversation survey') ---------------------
 
 
 def survey_question_id(number: int) -> str:

@@ -1,7 +1,8 @@
 """The sandbox's Account Config: feature grants and the App Install API
-(shared/liveperson-api.md §3-4).
+(docs/LIVEPERSON.md, 'Async Messaging feature check' and 'App Install API').
 
-Installations are validated with LivePerson's manifest rules (§4.1). These
+Installations are validated with LivePerson's manifest rules
+(docs/LIVEPERSON.md, 'Installation JSON'). These
 rules are written out here again, on purpose, rather than imported from
 apps_admin.manifest: the sandbox stands in for LivePerson, so a mistake in the
 app's own rules must show up as a refusal here, not be shared by both. Every
@@ -36,7 +37,8 @@ WEBHOOK_TYPES = {
     "ms.MessagingEventNotification.ChatStateEvent",
     "cqm.ExConversationChangeNotification",
 }
-# The seed's regex (§4.2), `^https\:\/\/[0-9a-zA-Z]([-.\w]*[0-9a-zA-Z])*(:(0-9)*)*(\/?)(P*)?$`
+# The original app's regex (docs/LIVEPERSON.md, 'What the original app fills in'),
+# `^https\:\/\/[0-9a-zA-Z]([-.\w]*[0-9a-zA-Z])*(:(0-9)*)*(\/?)(P*)?$`
 # with P = the path characters below, accepts exactly the strings that follow:
 # host, port and slash characters are all path characters, so after the first
 # one the rest is just P* (which is also why `https://h:8443/x` passes despite
@@ -99,7 +101,7 @@ class RevisionMismatchError(Exception):
         self.revision = revision
 
 
-# --- Feature grants (§3) ------------------------------------------------------
+# --- Feature grants (docs/LIVEPERSON.md, 'Async Messaging feature check') -----
 
 
 def feature_grants(*, account: Account) -> dict:
@@ -132,7 +134,7 @@ def feature_grants(*, account: Account) -> dict:
     }
 
 
-# --- Installations (§4) -------------------------------------------------------
+# --- Installations (docs/LIVEPERSON.md, 'App Install API') --------------------
 
 
 def installation_list(*, account: Account) -> list[Installation]:
@@ -204,7 +206,7 @@ def _bump(account: Account) -> int:
     return account.revision
 
 
-# --- Validation (§4.1) --------------------------------------------------------
+# --- Validation (docs/LIVEPERSON.md, 'Installation JSON') ---------------------
 
 
 def installation_validate(data) -> dict:

@@ -1,6 +1,6 @@
 """Connector authorization of the sandbox: Sentinel's AppJWT, the IdP's
 ConsumerJWS, and the checks the Send API makes on both
-(shared/liveperson-api.md §5).
+(docs/LIVEPERSON.md, the 'Connector authorization' sections).
 """
 
 import hmac
@@ -22,7 +22,8 @@ APP_JWT_CLAIMS = ("iss", "aud", "azp", "exp")
 
 
 class ConnectorAuthError(Exception):
-    """A §5.4 refusal: HTTP 401 with LivePerson's title, details and error code."""
+    """A refusal: HTTP 401 with LivePerson's title, details and error code
+    (docs/LIVEPERSON.md, 'Connector authorization: error responses')."""
 
     def __init__(self, error_code: int, title: str, details: str):
         super().__init__(f"{error_code} {title}: {details}")
@@ -90,7 +91,8 @@ def app_jwt_issue(*, account_id: str, client_id: str, client_secret: str) -> str
 def installation_for_app_jwt(*, account_id: str, authorization: str) -> Installation:
     """The installation an `Authorization` header's AppJWT was issued to.
 
-    The raw token is documented; "Bearer <token>" is accepted too (§15).
+    The raw token is documented; "Bearer <token>" is accepted too (not
+    confirmed by any source, docs/LIVEPERSON.md).
     """
     token = _without_bearer(authorization)
     if not token:
@@ -163,7 +165,8 @@ def _consumer_for(account: Account, ext_consumer_id: str) -> Consumer:
 
 
 def send_api_caller(*, account_id: str, authorization: str, on_behalf: str) -> Caller:
-    """Check both headers of a Send API call (§5.3) and say who calls.
+    """Check both headers of a Send API call and say who calls (docs/LIVEPERSON.md,
+    'Connector authorization: headers on Send API calls').
 
     LivePerson checks the AppJWT first: with both headers missing it answers 40105.
     """

@@ -1,19 +1,19 @@
 """LivePerson's side of webhooks: post the notifications queued in the outbox
 (sandbox.messaging._queue) to each app's endpoints, signed, with LivePerson's
-retry policy (shared/liveperson-api.md §9.2-9.5).
+retry policy (docs/WEBHOOKS.md, 'What LivePerson documents').
 
 `run_due` is a background worker job, never called in the request that caused
 the event. Work is claimed from the database with a lease (worker.claims), so
 several workers can run at once and a killed one loses nothing: its claims
 expire and another worker takes them over. A POST that was in flight when a worker died is made
-again, so an endpoint may see it twice, as LivePerson's endpoints may (§9.5:
+again, so an endpoint may see it twice, as LivePerson's endpoints may (docs/WEBHOOKS.md:
 receivers dedupe on conversation and sequence); nothing else is done twice.
 
 Order: per app and conversation a notification is posted only once every older
 one is delivered or dropped (head of line), so a failing endpoint holds back
 the later events of its conversations, never other conversations'.
 
-Retries (§9.5), read from the app's installation at each attempt:
+Retries (docs/WEBHOOKS.md, 'What LivePerson documents'), read from the app's installation at each attempt:
 - With `capabilities.webhooks.retry.retention_time` (s): retries after 2 s,
   4 s, 8 s... (at most 5 min apart) until delivered, then dropped once the next
   retry would fall after `created_at + retention_time`. LivePerson's app states
@@ -54,7 +54,7 @@ from worker import claims
 
 logger = logging.getLogger(__name__)
 
-SUCCESS_STATUSES = {200, 201}  # anything else is a failure (§9.4)
+SUCCESS_STATUSES = {200, 201}  # anything else is a failure (docs/WEBHOOKS.md)
 COUNT_RETRY_SECONDS = 30
 BACKOFF_FIRST_SECONDS = 2
 BACKOFF_MAX_SECONDS = 5 * 60
@@ -146,7 +146,7 @@ def lease_seconds() -> float:
     return max(settings.WORKER_LEASE_SECONDS, longest_post + 5)
 
 
-# --- Building the request (§9.2-9.3) ---------------------------------------------
+# --- Building the request (docs/WEBHOOKS.md) -------------------------------------
 
 
 def post_for(notification: Notification) -> Post | str:
@@ -178,7 +178,7 @@ def post_for(notification: Notification) -> Post | str:
 
 
 def sign(body: bytes, secret: str, algorithm: str = "sha1") -> str:
-    """`<algorithm>=` + base64 HMAC of the exact body bytes (§9.3)."""
+    """`<algorithm>=` + base64 HMAC of the exact body bytes (docs/WEBHOOKS.md)."""
     digest = hashlib.sha256 if algorithm == "sha256" else hashlib.sha1
     name = "sha256" if algorithm == "sha256" else "sha1"
     return f"{name}=" + base64.b64encode(hmac.new(secret.encode(), body, digest).digest()).decode()
@@ -321,7 +321,7 @@ def _release(notification: Notification, **fields) -> None:
         logger.warning("webhook #%s: lease lost before its outcome was recorded", notification.pk)
 
 
-# --- Retry policy (§9.5) -----------------------------------------------------------
+# --- Retry policy (docs/WEBHOOKS.md) -----------------------------------------------
 
 
 def next_attempt_at(notification: Notification, *, attempts: int, now: datetime) -> datetime | str:

@@ -1,5 +1,6 @@
 """The sandbox's messaging core: conversations, dialogs and their events, and the
-webhook notifications each change produces (shared/liveperson-api.md §6, §8, §9).
+webhook notifications each change produces (docs/LIVEPERSON.md: the 'Send API' sections,
+'Post-conversation survey' and 'Webhooks').
 
 Everything that changes a conversation goes through here, whoever causes it
 (the Send API, the scripted agent, a person on the agent page), so that the
@@ -132,7 +133,7 @@ def publish(
 
 
 def _messaging_body(record: MessagingEvent) -> dict:
-    """A §9.6 messaging notification with one change."""
+    """A messaging notification with one change (docs/LIVEPERSON.md, 'Webhooks')."""
     change = {}
     if record.sequence is not None:
         change["sequence"] = record.sequence
@@ -167,7 +168,7 @@ def conversation_changed(conversation: MessagingConversation, *, change_type: st
 
 
 def conversation_result(conversation: MessagingConversation) -> dict:
-    """The `result` of an ExConversation change (§9.6)."""
+    """The `result` of an ExConversation change (docs/LIVEPERSON.md, 'Webhooks')."""
     consumer_id = conversation.consumer.lp_consumer_id
     participants = [{"id": CONTROLLER_ID, "role": "CONTROLLER"}, {"id": consumer_id, "role": "CONSUMER"}]
     if conversation.assigned_agent_id:
@@ -207,7 +208,7 @@ def _dialog_json(dialog: Dialog, consumer_id: str) -> dict:
     return data
 
 
-# --- Agents, closing, the survey (§8) ---------------------------------------------
+# --- Agents, closing, the survey (docs/LIVEPERSON.md, 'Post-conversation survey') ---
 
 
 def main_dialog(conversation: MessagingConversation) -> Dialog:

@@ -19,12 +19,13 @@ class Account(models.Model):
     # The App Install collection revision (`ac-revision`): bumped by every write
     # to any of the account's installations, echoed back in `If-Match`.
     revision = models.PositiveIntegerField(default=1)
-    # Site property messaging.file.sharing.enabled (§6.3).
+    # Site property messaging.file.sharing.enabled (docs/LIVEPERSON.md, 'Send API: file sharing').
     file_sharing = models.BooleanField(default=True)
-    # Skills with a post-conversation survey bound to them (§8): closing the MAIN
-    # dialog of a conversation whose skill is listed opens a POST_SURVEY dialog.
+    # Skills with a post-conversation survey bound to them (docs/LIVEPERSON.md,
+    # 'Post-conversation survey'): closing the MAIN dialog of a conversation whose
+    # skill is listed opens a POST_SURVEY dialog.
     survey_skill_ids = models.JSONField(default=list)
-    # How webhooks are signed (§9.2): sha1 as LivePerson does by default, or
+    # How webhooks are signed (docs/WEBHOOKS.md): sha1 as LivePerson does by default, or
     # sha256 as it does for accounts that asked for it. A sandbox switch.
     webhook_signature = models.CharField(
         max_length=8, choices=[("sha1", "HMAC-SHA1"), ("sha256", "HMAC-SHA256")], default="sha1"
@@ -188,10 +189,11 @@ class Consumer(models.Model):
 
 
 class MessagingConversation(models.Model):
-    """A conversation opened through the Send API (§6.1).
+    """A conversation opened through the Send API (docs/LIVEPERSON.md, 'Send API: CONVERSATION').
 
-    `state` follows the MAIN dialog and `stage` the whole conversation (§8):
-    after a close with a survey, state is CLOSE while stage stays OPEN.
+    `state` follows the MAIN dialog and `stage` the whole conversation
+    (docs/LIVEPERSON.md, 'Post-conversation survey'): after a close with a survey,
+    state is CLOSE while stage stays OPEN.
     """
 
     class AgentMode(models.TextChoices):
@@ -289,7 +291,8 @@ class Notification(Leased):
     """One webhook notification for one app's endpoint, kept until delivered or given up.
 
     `body` holds the exact text that is signed and posted. Per app and
-    conversation, notifications go out in id order (§9.5 keeps that order).
+    conversation, notifications go out in id order (LivePerson keeps that order:
+    docs/WEBHOOKS.md).
     The dispatcher claims them through worker.claims (lease fields from Leased).
     """
 
@@ -300,7 +303,8 @@ class Notification(Leased):
 
     installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="notifications")
     conversation_id = models.CharField(max_length=64)
-    # The webhook key it is routed by, e.g. ms.MessagingEventNotification.ContentEvent (§9.1).
+    # The webhook key it is routed by, e.g. ms.MessagingEventNotification.ContentEvent
+    # (docs/LIVEPERSON.md, 'Webhooks').
     webhook = models.CharField(max_length=96)
     body = models.TextField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -343,7 +347,7 @@ class DeliveryAttempt(models.Model):
 
 
 class StoredFile(models.Model):
-    """A file uploaded to swift under a temp URL (§6.3)."""
+    """A file uploaded to swift under a temp URL (docs/LIVEPERSON.md, 'Send API: file sharing')."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="files")
     relative_path = models.CharField(max_length=512, unique=True)

@@ -1,4 +1,4 @@
-"""The sandbox's Messaging Interactions (history) API (shared/liveperson-api.md §10):
+"""The sandbox's Messaging Interactions (history) API (docs/LIVEPERSON.md, 'Messaging history'):
 a conversation's record built from what sandbox.messaging stored.
 
 An id that matches nothing gives an empty `conversationHistoryRecords` (200,

@@ -5,7 +5,8 @@ SEED_ACCOUNTS = [
         "account_id": "90000001",
         "name": "Sandbox Brand",
         "async_messaging": True,
-        # Conversations opened on this skill get a post-conversation survey (§8).
+        # Conversations opened on this skill get a post-conversation survey
+        # (docs/LIVEPERSON.md, 'Post-conversation survey').
         "survey_skill_ids": ["90001"],
         "users": [
             {"login_name": "admin", "password": "sandbox-admin", "user_id": "1000000001", "is_admin": True},
@@ -30,7 +31,8 @@ SEED_ACCOUNTS = [
 ADMIN_PRIVILEGES = [100, 101, 1730, 1731, 1732, 1733, 1734, 1735]
 AGENT_PRIVILEGES = [100, 101]
 
-# Service name in CSDS -> URL prefix under /sandbox/ (§1 lists the services).
+# Service name in CSDS -> URL prefix under /sandbox/ (docs/LIVEPERSON.md,
+# 'Service discovery (CSDS)', lists the services).
 SERVICE_PATHS = {
     "agentVep": "agentvep",
     "accountConfigReadWrite": "ac",

@@ -1,5 +1,5 @@
 """The sandbox's Send API (`asyncMessagingEnt`): CONVERSATION and SEND
-(shared/liveperson-api.md §6), on top of sandbox.messaging.
+(docs/LIVEPERSON.md, 'Send API: CONVERSATION' and 'Send API: SEND'), on top of sandbox.messaging.
 
 Requests are validated completely before anything changes; every change runs
 in one transaction with the conversation row locked, then tells the scripted
@@ -25,7 +25,7 @@ MAX_PREVIEW_CHARS = 30 * 1024
 TTR_TYPES = {"NORMAL", "URGENT", "PRIORITIZED"}
 CLOSED_BY_CONSUMER = "Closed by consumer"
 # How the sandbox refuses one item of a CONVERSATION array (per-item error codes
-# are undocumented, §15); the HTTP status stays 200 as for the other items.
+# are not confirmed by any source, docs/LIVEPERSON.md); the HTTP status stays 200 as for the other items.
 ITEM_REFUSED = "BAD_REQUEST"
 
 
@@ -35,7 +35,8 @@ class RequestInvalidError(Exception):
 
 @dataclass(frozen=True)
 class ClientProperties:
-    """The parsed Client-Properties header (§5.3); `raw` is kept on each event."""
+    """The parsed Client-Properties header (docs/LIVEPERSON.md,
+    'Connector authorization: headers on Send API calls'); `raw` is kept on each event."""
 
     raw: dict | None
     features: list[str]
@@ -54,7 +55,7 @@ def client_properties_parse(header: str) -> ClientProperties:
     return ClientProperties(raw=raw, features=features)
 
 
-# --- CONVERSATION (§6.1) ------------------------------------------------------------
+# --- CONVERSATION (docs/LIVEPERSON.md, 'Send API: CONVERSATION') --------------------
 
 
 def conversation_request(*, caller: Caller, items, properties: ClientProperties) -> list[dict]:
@@ -137,7 +138,7 @@ def _conversation_answer(request: dict, opened) -> dict:
     return _ok(request, {"conversationId": opened.conversation_id})
 
 
-# --- SEND (§6.2) ------------------------------------------------------------------------
+# --- SEND (docs/LIVEPERSON.md, 'Send API: SEND') ----------------------------------------
 
 
 def send_request(*, caller: Caller, request, properties: ClientProperties) -> dict:
@@ -321,7 +322,8 @@ def _valid_field(field: dict) -> None:
 
 
 def _close_whole(conversation: MessagingConversation, field: dict) -> None:
-    """ConversationStateField or Stage CLOSE: every dialog closes, no survey (§6.2)."""
+    """ConversationStateField or Stage CLOSE: every dialog closes, no survey
+    (docs/LIVEPERSON.md, 'Send API: SEND')."""
     if conversation.stage == "CLOSE":
         raise RequestInvalidError("The conversation is already closed")
     messaging.close_conversation(conversation, closed_by="CONSUMER", cause=CLOSED_BY_CONSUMER)
@@ -329,7 +331,8 @@ def _close_whole(conversation: MessagingConversation, field: dict) -> None:
 
 
 def _dialog_change(conversation: MessagingConversation, field: dict) -> None:
-    """Closing the MAIN dialog may open the survey (§8); closing the survey ends everything."""
+    """Closing the MAIN dialog may open the survey (docs/LIVEPERSON.md, 'Post-conversation survey');
+    closing the survey ends everything."""
     wanted = field["dialog"]
     dialog = conversation.dialogs.filter(dialog_id=wanted["dialogId"]).first()
     if dialog is None:
@@ -357,7 +360,7 @@ _FIELD_CHANGES = {
 }
 
 
-# --- File sharing (§6.3) -------------------------------------------------------------------
+# --- File sharing (docs/LIVEPERSON.md, 'Send API: file sharing') ---------------------------
 
 
 def _upload_url(caller: Caller, request: dict, properties: ClientProperties) -> dict:

@@ -17,7 +17,8 @@ from sandbox.seed import ADMIN_PRIVILEGES, AGENT_PRIVILEGES, SEED_ACCOUNTS, SERV
 REQUEST_LOG_KEEP = 5000
 MASKED = "********"
 # Masked wherever they appear in a logged body or query string (the original app
-# sends client_secret in the query, §14.7; temp_url_sig opens a file).
+# sends client_secret in the query, docs/LIVEPERSON.md, 'Connector authorization: AppJWT';
+# temp_url_sig opens a file).
 SECRET_FIELDS = {"password", "client_secret", "csrf", "access_token", "token", "bearer", "temp_url_sig"}
 SECRET_HEADERS = {"authorization", "cookie", "x-lp-on-behalf"}
 

@@ -1,4 +1,4 @@
-"""File sharing of the sandbox (shared/liveperson-api.md §6.3): the Send API hands
+"""File sharing of the sandbox (docs/LIVEPERSON.md, 'Send API: file sharing'): the Send API hands
 out temporary URLs, swift stores and serves the bytes behind them.
 
 Temp URLs are signed like OpenStack swift's tempurl middleware:

@@ -1,8 +1,8 @@
 """HTTP surface of the offline LivePerson, shaped exactly like LivePerson's.
 
 Each endpoint accepts what the documentation describes and what the original
-Node app sends (§1-2 of shared/liveperson-api.md), records the request, and
-honours the switchable faults.
+Node app sends (docs/LIVEPERSON.md, 'Service discovery (CSDS)' and 'Login
+Service and session'), records the request, and honours the switchable faults.
 """
 
 import json

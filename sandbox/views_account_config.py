@@ -1,6 +1,6 @@
 """HTTP surface of the sandbox's Account Config (`accountConfigReadWrite`):
 feature grants and the App Install API, shaped like LivePerson's
-(shared/liveperson-api.md §3-4).
+(docs/LIVEPERSON.md, 'Async Messaging feature check' and 'App Install API').
 
 Every call needs `Authorization: Bearer <bearer>` of a live login session of
 the account in the path, and `v=1.0`. Writes to an existing installation need

@@ -1,7 +1,8 @@
 """HTTP surface of the sandbox's Connector API services: Sentinel, IdP, the Send
-API (asyncMessagingEnt), swift and messaging history (shared/liveperson-api.md
-§5, §6, §10). Paths and answers as LivePerson's; the logic lives in
-sandbox.connector_auth, sandbox.send_api, sandbox.swift and sandbox.msghist.
+API (asyncMessagingEnt), swift and messaging history (docs/LIVEPERSON.md:
+the 'Connector authorization' and 'Send API' sections, 'Messaging history').
+Paths and answers as LivePerson's; the logic lives in sandbox.connector_auth,
+sandbox.send_api, sandbox.swift and sandbox.msghist.
 """
 
 import json
@@ -15,7 +16,7 @@ from sandbox.views import sandbox_endpoint
 GRANT_TYPE = "client_credentials"
 
 
-# --- Sentinel (§5.1) -------------------------------------------------------------
+# --- Sentinel (docs/LIVEPERSON.md, 'Connector authorization: AppJWT') ------------
 
 
 @sandbox_endpoint("sentinel")
@@ -40,7 +41,7 @@ def _oauth_error(status: int, error: str, description: str) -> JsonResponse:
     return JsonResponse({"error": error, "error_description": description}, status=status)
 
 
-# --- IdP (§5.2) --------------------------------------------------------------------
+# --- IdP (docs/LIVEPERSON.md, 'Connector authorization: ConsumerJWS') --------------
 
 
 @sandbox_endpoint("idp")
@@ -61,7 +62,7 @@ def consumer_token(request, account_id):
     return JsonResponse({"token": token}, status=201)
 
 
-# --- Send API (§6) -----------------------------------------------------------------
+# --- Send API (docs/LIVEPERSON.md, 'Send API: CONVERSATION' and 'Send API: SEND') ---
 
 
 @sandbox_endpoint("asyncMessagingEnt")
@@ -95,18 +96,18 @@ def _send_api_call(request, account_id, call, body_name):
 
 
 def _auth_error(refusal: connector_auth.ConnectorAuthError) -> JsonResponse:
-    """The §5.4 body."""
+    """The body of docs/LIVEPERSON.md, 'Connector authorization: error responses'."""
     body = {"title": refusal.title, "details": refusal.details, "errorCode": refusal.error_code}
     return JsonResponse({"kind": "resp", "code": 401, "body": body, "type": ".ReqBody$ErrorResp"}, status=401)
 
 
 def _bad_request(details: str) -> JsonResponse:
-    """A refused request, in the same shape as the §5.4 errors."""
+    """A refused request, in the same shape as the authorization errors (docs/LIVEPERSON.md)."""
     body = {"title": "Bad request", "details": details}
     return JsonResponse({"kind": "resp", "code": 400, "body": body, "type": ".ReqBody$ErrorResp"}, status=400)
 
 
-# --- swift (§6.3) ----------------------------------------------------------------
+# --- swift (docs/LIVEPERSON.md, 'Send API: file sharing') ------------------------
 
 
 @sandbox_endpoint("swift")
@@ -141,7 +142,7 @@ def _swift_put(request, relative_path):
     return HttpResponse(status=201)
 
 
-# --- Messaging history (§10) ------------------------------------------------------------
+# --- Messaging history (docs/LIVEPERSON.md, 'Messaging history') ------------------------
 
 
 @sandbox_endpoint("msgHist")

@@ -1,6 +1,6 @@
 """The scripted agent and the survey bot: what they publish, in what order, with
 which roles and metadata, and how the worker job shares tasks between workers
-(shared/liveperson-api.md §6-§11)."""
+(docs/LIVEPERSON.md, 'Send API: SEND' to 'Rich content and quick replies')."""
 
 import threading
 from datetime import timedelta
@@ -123,7 +123,7 @@ def test_its_notifications_carry_sequences_and_the_agent_role(conversation):
     assert {c["originatorMetadata"]["role"] for c in changes} == {"ASSIGNED_AGENT"}
     assert {c["originatorId"] for c in changes} == {messaging.SANDBOX_AGENT_ID}
     assert all(c["conversationId"] == c["dialogId"] == conversation.conversation_id for c in changes)
-    assert "serverTimestamp" not in changes[2]  # chat states have none (§9.6)
+    assert "serverTimestamp" not in changes[2]  # chat states have none (docs/LIVEPERSON.md, 'Webhooks')
 
 
 def test_it_assigns_itself_first_when_the_consumer_writes_before_the_assignment(installation):
@@ -306,7 +306,7 @@ def test_an_unknown_trigger_is_refused(conversation):
         agent.react(conversation, trigger="transferred")
 
 
-# --- The survey (§8) ----------------------------------------------------------------------
+# --- The survey (docs/LIVEPERSON.md, 'Post-conversation survey') --------------------------
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The sandbox's Account Config answers like LivePerson: feature grants and the
-App Install API (shared/liveperson-api.md §3-4)."""
+App Install API (docs/LIVEPERSON.md, 'Async Messaging feature check' and
+'App Install API')."""
 
 import copy
 import json

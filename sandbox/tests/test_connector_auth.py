@@ -1,4 +1,5 @@
-"""sandbox.connector_auth and sandbox.tokens: the AppJWT and ConsumerJWS checks (§5)."""
+"""sandbox.connector_auth and sandbox.tokens: the AppJWT and ConsumerJWS checks
+(docs/LIVEPERSON.md, the 'Connector authorization' sections)."""
 
 import base64
 import hashlib

@@ -1,4 +1,4 @@
-"""The sandbox's webhook dispatcher: LivePerson's side of webhooks (§9.2-9.5),
+"""The sandbox's webhook dispatcher: LivePerson's side of webhooks (docs/WEBHOOKS.md),
 against a real HTTP endpoint on loopback and the real database."""
 
 import base64
@@ -50,7 +50,7 @@ def always(status: int, delay: float = 0.0):
     return lambda received: (status, delay)
 
 
-# --- The request (§9.2-9.3) -----------------------------------------------------
+# --- The request (docs/WEBHOOKS.md) ---------------------------------------------
 
 
 def test_it_posts_the_exact_body_signed_with_sha1(seeded, endpoint):
@@ -158,7 +158,7 @@ def test_neither_the_secret_nor_the_signature_is_logged(seeded, endpoint, caplog
     assert signature.split("=", 1)[1] not in caplog.text
 
 
-# --- Outcomes (§9.4) ----------------------------------------------------------------
+# --- Outcomes (docs/WEBHOOKS.md) ----------------------------------------------------
 
 
 def test_it_returns_zero_when_there_is_nothing_due(seeded, endpoint):
@@ -265,7 +265,7 @@ def test_it_drops_what_the_app_no_longer_takes(seeded, endpoint, change, reason)
     assert endpoint.requests() == []
 
 
-# --- Retries by max_retries (§9.5) -------------------------------------------------------
+# --- Retries by max_retries (docs/WEBHOOKS.md) -------------------------------------------
 
 
 def test_a_failure_is_retried_max_retries_times_30_s_apart_then_dropped(seeded, endpoint):
@@ -301,7 +301,7 @@ def test_retries_run_on_their_own_in_the_background(dispatcher, endpoint):
     assert refreshed(notification).status == Status.DROPPED
 
 
-# --- Retries by retention_time (§9.5) --------------------------------------------------------
+# --- Retries by retention_time (docs/WEBHOOKS.md) --------------------------------------------
 
 
 def test_retention_time_retries_with_exponential_backoff_capped_at_5_minutes(seeded):
@@ -401,7 +401,7 @@ def test_a_notification_that_expired_while_waiting_is_dropped_unsent(seeded, end
     assert endpoint.requests() == []
 
 
-# --- Order (§9.5) -------------------------------------------------------------------------
+# --- Order (docs/WEBHOOKS.md) -------------------------------------------------------------
 
 
 def test_order_holds_within_a_conversation_while_others_go_on(dispatcher, endpoint):

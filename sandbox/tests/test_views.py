@@ -1,5 +1,6 @@
 """The sandbox answers like LivePerson, to the documented requests and to the
-ones the original Node app sends (shared/liveperson-api.md §1-2)."""
+ones the original Node app sends (docs/LIVEPERSON.md, 'Service discovery (CSDS)' and
+'Login Service and session')."""
 
 import json
 

@@ -1,6 +1,7 @@
 """The sandbox's Connector API services answer like LivePerson, to the documented
-requests and to what the original Node app sends (shared/liveperson-api.md §5,
-§6, §10): plain `requests` against the live server, no client code involved."""
+requests and to what the original Node app sends (docs/LIVEPERSON.md: the
+'Connector authorization' and 'Send API' sections, 'Messaging history'): plain
+`requests` against the live server, no client code involved."""
 
 import json
 import logging
@@ -14,7 +15,8 @@ from core.logs import JsonFormatter
 from sandbox.models import Account, Installation, RequestLog
 
 ACCOUNT = "90000001"
-# The original app's CONVERSATION body, byte for byte in spirit (§6.1).
+# The original app's CONVERSATION body, byte for byte in spirit
+# (docs/LIVEPERSON.md, 'Send API: CONVERSATION').
 SEED_CONVERSATION = [
     {
         "kind": "req",

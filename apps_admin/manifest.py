@@ -1,5 +1,6 @@
-"""LivePerson's app manifest rules (shared/liveperson-api.md §4.1-4.2), as data and
-pure functions: what a new installation contains and how an edit changes it."""
+"""LivePerson's app manifest rules (docs/LIVEPERSON.md, 'Installation JSON' and 'What the
+original app fills in'), as data and pure functions: what a new installation
+contains and how an edit changes it."""
 
 import re
 
@@ -107,7 +108,8 @@ def default_engagement() -> dict:
 
 
 def new_installation(*, name: str, description: str, endpoint: str = "") -> dict:
-    """The manifest the original app posts for a new app (§4.2)."""
+    """The manifest the original app posts for a new app
+    (docs/LIVEPERSON.md, 'What the original app fills in')."""
     return {
         "client_name": name,
         "description": description,

@@ -96,7 +96,8 @@ def installation_secret(*, account_id: str, client_id: str) -> str:
 
 
 def installation_create(*, lp: LivePersonSession, name: str, description: str, endpoint: str) -> dict:
-    """Install a new app with what the original app fills in (§4.2)."""
+    """Install a new app with what the original app fills in
+    (docs/LIVEPERSON.md, 'What the original app fills in')."""
     body = manifest.new_installation(name=name, description=description, endpoint=endpoint)
     created = app_install.create_installation(credentials(lp), body).data
     _record(lp.account_id, created)

@@ -14,7 +14,7 @@ from bench import database, report
 from bench.replay import ACKNOWLEDGED, ANSWER_TIMEOUT_SECONDS, REFUSED, ReplayResult
 from bench.seed import CLIENT_ID
 
-ANSWER_LIMIT_SECONDS = 2.5  # LivePerson's: answer within 2.5 s (shared/liveperson-api.md §9.4)
+ANSWER_LIMIT_SECONDS = 2.5  # LivePerson's: answer within 2.5 s (docs/WEBHOOKS.md)
 TIMED_OUT = ANSWER_TIMEOUT_SECONDS - 0.05  # an attempt that ended in error this late got no answer
 WARM_UP_SEQ = 1
 

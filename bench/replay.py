@@ -1,7 +1,7 @@
 """A LivePerson-like sender: every webhook is posted again until it is acknowledged.
 
 LivePerson retries a notification that its endpoint answered with anything but
-200/201, or did not answer (shared/liveperson-api.md §9.4-9.5: retries 2 s,
+200/201, or did not answer (docs/WEBHOOKS.md, 'What LivePerson documents': retries 2 s,
 4 s, 8 s... apart, at most 5 min; connect and read timeouts 5 s). This sender
 does the same, with the delays multiplied by `retry_scale`, and sends the
 same bytes each time (same `sequence`, so a retry of a webhook that was

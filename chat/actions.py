@@ -29,7 +29,8 @@ def conversation_send_text(*, conversation: ChatConversation, text: str, metadat
 
 
 def conversation_chat_state(*, conversation: ChatConversation, state: str) -> None:
-    """COMPOSING, PAUSE, ACTIVE or GONE; none during a survey or once closed (§7)."""
+    """COMPOSING, PAUSE, ACTIVE or GONE; none during a survey or once closed
+    (docs/LIVEPERSON.md, 'Chat states and accept statuses')."""
     if state not in CHAT_STATES:
         raise ChatError("Unknown chat state.")
     if conversation.in_survey or conversation.state == "CLOSE":
@@ -38,7 +39,8 @@ def conversation_chat_state(*, conversation: ChatConversation, state: str) -> No
 
 
 def conversation_receipt(*, conversation: ChatConversation, status: str, sequences: list[int]) -> None:
-    """ACCEPT or READ for agent messages received (§7)."""
+    """ACCEPT or READ for agent messages received
+    (docs/LIVEPERSON.md, 'Chat states and accept statuses')."""
     if status not in RECEIPT_STATUSES:
         raise ChatError("A receipt is ACCEPT or READ.")
     sequences = [s for s in sequences if isinstance(s, int) and not isinstance(s, bool) and s >= 0]
@@ -48,8 +50,9 @@ def conversation_receipt(*, conversation: ChatConversation, status: str, sequenc
 
 
 def survey_answer(*, conversation: ChatConversation, sequence: int, text: str, metadata: list) -> int:
-    """Answer a survey question as documented (§8): ACTION on the question with the
-    button's metadata, then the button's text with the same metadata."""
+    """Answer a survey question as documented (docs/LIVEPERSON.md, 'Post-conversation survey'):
+    ACTION on the question with the button's metadata, then the button's text with
+    the same metadata."""
     if not conversation.in_survey:
         raise ChatError("There is no survey to answer.")
     if not isinstance(sequence, int) or isinstance(sequence, bool):
@@ -68,7 +71,7 @@ def conversation_close(*, conversation: ChatConversation) -> None:
 
 def conversation_close_for_survey(*, conversation: ChatConversation) -> None:
     """Close only the MAIN dialog (DialogChange), which opens the survey when the
-    conversation's skill has one (§8)."""
+    conversation's skill has one (docs/LIVEPERSON.md, 'Post-conversation survey')."""
     if conversation.state == "CLOSE":
         raise ChatError("The conversation is already closed.")
     request = send_api.close_dialog(

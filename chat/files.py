@@ -1,5 +1,5 @@
-"""Images a consumer sends (shared/liveperson-api.md §6.3): which files LivePerson
-takes, and the preview made on the server so the browser only sends the file.
+"""Images a consumer sends (docs/LIVEPERSON.md, 'Send API: file sharing'): which
+files LivePerson takes, and the preview made on the server so the browser only sends the file.
 
 A 3 MB file can declare far more pixels than it holds (rows of zeros compress a
 thousandfold) and Pillow allocates the whole image before decoding a byte of it,

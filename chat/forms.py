@@ -1,5 +1,6 @@
 """The demo chat's start form: which app, who the consumer is, the conversation's
-options (§5.3, §6.1, §8) and the first message."""
+options (docs/LIVEPERSON.md: 'Connector authorization: headers on Send API calls',
+'Send API: CONVERSATION', 'Post-conversation survey') and the first message."""
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -56,7 +57,7 @@ class ConversationStartForm(forms.Form):
         data = super().clean()
         campaign, engagement = data.get("campaign_id"), data.get("engagement_id")
         if bool(campaign) != bool(engagement):
-            # campaignInfo carries both or neither (§6.1).
+            # campaignInfo carries both or neither (docs/LIVEPERSON.md, 'Send API: CONVERSATION').
             self.add_error(
                 "engagement_id" if campaign else "campaign_id",
                 "Give both campaign and engagement ids, or neither.",

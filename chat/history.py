@@ -62,7 +62,8 @@ def history_record(message: dict) -> dict:
 
 
 def _int_or_none(value) -> int | None:
-    """History `seq` is documented as a string, shown as a number (§10)."""
+    """History `seq` is documented as a string, shown as a number
+    (docs/LIVEPERSON.md, 'Messaging history')."""
     try:
         return int(value)
     except (TypeError, ValueError):

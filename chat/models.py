@@ -18,11 +18,13 @@ class ChatConversationQuerySet(models.QuerySet):
 
 
 class ChatConversation(models.Model):
-    """A conversation the demo connector opened as a consumer (§6.1).
+    """A conversation the demo connector opened as a consumer
+    (docs/LIVEPERSON.md, 'Send API: CONVERSATION').
 
-    `state` follows the MAIN dialog and `stage` the whole conversation (§8):
-    with a survey, state is CLOSE while stage is still OPEN. `dialog_id` is the
-    dialog the consumer talks to: MAIN, then POST_SURVEY once it opens.
+    `state` follows the MAIN dialog and `stage` the whole conversation
+    (docs/LIVEPERSON.md, 'Post-conversation survey'): with a survey, state is
+    CLOSE while stage is still OPEN. `dialog_id` is the dialog the consumer talks
+    to: MAIN, then POST_SURVEY once it opens.
     `ext_consumer_id` is made once per conversation (LivePerson lets a consumer
     have one open conversation at a time) and kept, with its ConsumerJWS, so
     that any tab or process can keep talking as the same consumer.
@@ -54,7 +56,7 @@ class ChatConversation(models.Model):
     state = models.CharField(max_length=8, default="OPEN")
     stage = models.CharField(max_length=8, default="OPEN")
     # metaDataLastUpdateTs of the newest ExConversation change applied: older
-    # changes (webhooks are not ordered, §9.5) are ignored.
+    # changes (webhooks are not ordered: docs/WEBHOOKS.md) are ignored.
     updated_ts = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -85,7 +87,8 @@ class ChatConversation(models.Model):
 
 
 class AppToken(models.Model):
-    """The cached AppJWT of one app installation, shared by every process (§5.1)."""
+    """The cached AppJWT of one app installation, shared by every process
+    (docs/LIVEPERSON.md, 'Connector authorization: AppJWT')."""
 
     installation = models.OneToOneField(
         "apps_admin.Installation", on_delete=models.CASCADE, related_name="app_token"

@@ -32,21 +32,23 @@ FEATURES = [
     "CO_APP",
     "SECURE_FORMS",
 ]
-# A post-conversation survey needs these (§8).
+# A post-conversation survey needs these (docs/LIVEPERSON.md, 'Post-conversation survey').
 SURVEY_FEATURES = ["RICH_CONTENT", "QUICK_REPLIES", "MULTI_DIALOG"]
 TTR_TYPES = ("", "NORMAL", "URGENT", "PRIORITIZED")
 
 
 @dataclass
 class StartOptions:
-    """What the user chooses before opening a conversation (§5.3, §6.1)."""
+    """What the user chooses before opening a conversation (docs/LIVEPERSON.md:
+    'Connector authorization: headers on Send API calls' and 'Send API: CONVERSATION')."""
 
     consumer_name: str
     features: list[str]
     campaign_id: str = ""
     engagement_id: str = ""
     skill_id: str = "-1"
-    # When set, the conversation is opened on this skill: its last skill decides the survey (§8).
+    # When set, the conversation is opened on this skill: its last skill decides the
+    # survey (docs/LIVEPERSON.md, 'Post-conversation survey').
     survey_skill_id: str = ""
     ttr: str = ""
 
@@ -55,7 +57,8 @@ def conversation_start(
     *, user, lp, client_id: str, options: StartOptions, first_message: str
 ) -> ChatConversation:
     """Open a conversation as a new consumer of the app, then send the first message
-    at once (AUTO_MESSAGES wants it within 10 s, §5.3).
+    at once (AUTO_MESSAGES wants it within 10 s:
+    docs/LIVEPERSON.md, 'Connector authorization: headers on Send API calls').
 
     Raises ChatError (refused app, bad options, LivePerson failing). A failed first
     message does not undo the conversation: it shows in the requests console.
@@ -93,7 +96,7 @@ def conversation_start(
         account_id=installation.account_id,
         installation=installation,
         conversation_id=opened.conversation_id,
-        main_dialog_id=opened.conversation_id,  # MAIN dialogId = conversationId (§8)
+        main_dialog_id=opened.conversation_id,  # MAIN dialogId = conversationId (docs/LIVEPERSON.md)
         dialog_id=opened.conversation_id,
         consumer_name=options.consumer_name,
         ext_consumer_id=ext_consumer_id,
@@ -135,7 +138,8 @@ def _features(options: StartOptions) -> list[str]:
 
 
 def _user_profile(name: str) -> dict:
-    """SetUserProfile's body, as the original app fills it (§6.1), with the chosen name."""
+    """SetUserProfile's body, as the original app fills it, with the chosen name
+    (docs/LIVEPERSON.md, 'Send API: CONVERSATION')."""
     return {"firstName": name, "lastName": "", "role": "consumer", "description": "Demo connector consumer"}
 
 

@@ -11,7 +11,7 @@ def conversation_apply_changes(*, conversation: ChatConversation, events: list[d
     """Bring state, stage and the current dialog in step with the newest
     ExConversation change among `events` (Event.as_message() dicts).
 
-    Changes are not delivered in order (§9.5): one older than what was applied
+    Changes are not delivered in order (docs/WEBHOOKS.md): one older than what was applied
     is ignored. Returns True when the conversation changed.
     """
     results = [_change_result(event) for event in events]

@@ -1,4 +1,5 @@
-"""The consumer's credentials for the Send API (shared/liveperson-api.md §5).
+"""The consumer's credentials for the Send API (docs/LIVEPERSON.md, the
+'Connector authorization' sections).
 
 The AppJWT of an app is cached in the database (AppToken), so every process
 shares it, and fetched again a minute before it expires. A Send API call that
@@ -72,7 +73,8 @@ def _fetch_app_jwt(installation: Installation) -> str:
 
 
 def consumer_jws(installation: Installation, *, ext_consumer_id: str, app_token: str) -> str:
-    """A ConsumerJWS from the IdP for this consumer (it never expires, §5.2)."""
+    """A ConsumerJWS from the IdP for this consumer (it never expires:
+    docs/LIVEPERSON.md, 'Connector authorization: ConsumerJWS')."""
     return idp.get_consumer_jws(
         base_uri=base_uri(installation.account_id, idp.SERVICE),
         account_id=installation.account_id,

@@ -1,5 +1,6 @@
 """A conversation's files: the browser uploads an image here and the server sends
-it through the Send API and swift (§6.3); downloads come back through the server.
+it through the Send API and swift (docs/LIVEPERSON.md, 'Send API: file sharing'); downloads
+come back through the server.
 
 Async views whose LivePerson calls run in the thread pool: a slow swift then
 holds up no other request (sync views all share one thread under ASGI).

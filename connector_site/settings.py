@@ -106,8 +106,8 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Under ASGI every request runs in a fresh thread: CONN_MAX_AGE=0 pays ~6 ms
-    # to connect per request and persistent connections leak one per thread.
+    # Under ASGI every request runs in a fresh thread: CONN_MAX_AGE=0 pays a new
+    # connection per request and persistent connections leak one per thread.
     # A psycopg pool hands connections between threads instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Checks a connection before lending it, so a PostgreSQL restart costs
@@ -145,7 +145,7 @@ if REDIS_URL:
             # Redis restarting) notices the gap in event numbers and catches up
             # from the database (webhooks.consumers). The list-based layer
             # costs several round trips per group send and silently drops
-            # messages past its channel capacity (shared/performance-anchors.md).
+            # messages past its channel capacity (docs/PERFORMANCE.md, 'Anchors', C5).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
@@ -360,7 +360,7 @@ SANDBOX_APP_JWT_SECONDS = env.int("SANDBOX_APP_JWT_SECONDS", default=60 * 60)
 # Lifetime of the sandbox's swift temp URLs for file upload and download (LivePerson's: ~1 minute).
 SANDBOX_SWIFT_TEMP_URL_SECONDS = env.int("SANDBOX_SWIFT_TEMP_URL_SECONDS", default=60)
 # The sandbox's webhook dispatcher (sandbox.dispatcher), LivePerson's side of webhooks.
-# LivePerson's timeouts (§9.4): connect 5 s, read 5 s.
+# LivePerson's timeouts (docs/WEBHOOKS.md): connect 5 s, read 5 s.
 SANDBOX_WEBHOOK_CONNECT_TIMEOUT = env.float("SANDBOX_WEBHOOK_CONNECT_TIMEOUT", default=5.0)
 SANDBOX_WEBHOOK_READ_TIMEOUT = env.float("SANDBOX_WEBHOOK_READ_TIMEOUT", default=5.0)
 # Conversations whose next notification one worker posts at once, concurrently.

@@ -73,7 +73,8 @@ class JsonFormatter(logging.Formatter):
                 line[name] = attributes[name]
         if hasattr(line.get("request"), "path"):
             # django.request passes the request, whose repr shows the query string,
-            # and query strings can carry secrets (the original app's client_secret, §14.7).
+            # and query strings can carry secrets (the original app's
+            # client_secret: docs/LIVEPERSON.md, 'Connector authorization: AppJWT').
             line["request"] = f"{line['request'].method} {line['request'].path}"
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)

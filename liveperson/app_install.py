@@ -1,8 +1,9 @@
-"""Account Config: feature grants (§3) and the App Install API (§4), both on the
-account's `accountConfigReadWrite` host, authenticated with the login bearer.
+"""Account Config: feature grants and the App Install API, both on the account's
+`accountConfigReadWrite` host, authenticated with the login bearer
+(docs/LIVEPERSON.md, 'Async Messaging feature check' and 'App Install API').
 
 No public reference page documents the installation CRUD; paths and headers
-follow what LivePerson's own demo app sends (shared/liveperson-api.md §4).
+follow what LivePerson's own demo app sends (docs/LIVEPERSON.md, 'App Install API').
 """
 
 from dataclasses import dataclass

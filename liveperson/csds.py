@@ -1,4 +1,5 @@
-"""Service discovery through CSDS, the Domain API (`shared/liveperson-api.md` §1).
+"""Service discovery through CSDS, the Domain API (docs/LIVEPERSON.md,
+'Service discovery (CSDS)').
 
 https://developers.liveperson.com/retrieve-api-domains-using-the-domain-api.html
 """

@@ -53,8 +53,9 @@ class UnknownAccountError(LivePersonError):
 
 
 class ConnectorAuthError(UnauthorizedError):
-    """A Send API 401 carrying LivePerson's error code (§5.4): `error_code`, and
-    `detail` = LivePerson's "title: details"."""
+    """A Send API 401 carrying LivePerson's error code (docs/LIVEPERSON.md,
+    'Connector authorization: error responses'): `error_code`, and `detail` =
+    LivePerson's "title: details"."""
 
     def __init__(self, message: str, *, error_code: int, **kwargs):
         super().__init__(message, **kwargs)

@@ -1,4 +1,5 @@
-"""IdP: the ConsumerJWS that lets an app act for one consumer (`shared/liveperson-api.md` §5.2).
+"""IdP: the ConsumerJWS that lets an app act for one consumer (docs/LIVEPERSON.md,
+'Connector authorization: ConsumerJWS').
 
 https://developers.liveperson.com/connector-api-send-api-authorization-and-authentication.html
 """

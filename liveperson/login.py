@@ -1,4 +1,5 @@
-"""Login Service API on the account's agentVep host (`shared/liveperson-api.md` §2).
+"""Login Service API on the account's agentVep host (docs/LIVEPERSON.md,
+'Login Service and session').
 
 https://developers.liveperson.com/login-service-api-methods-user-login.html
 """

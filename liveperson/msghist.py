@@ -1,5 +1,5 @@
 """Messaging history (Messaging Interactions API), to restore a conversation
-after a reload (`shared/liveperson-api.md` §10).
+after a reload (docs/LIVEPERSON.md, 'Messaging history').
 
 https://developers.liveperson.com/messaging-interactions-api-methods-get-conversation-by-conversation-id.html
 """

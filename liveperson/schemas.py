@@ -23,7 +23,7 @@ class BaseURI(BaseModel):
 
 
 class BaseURIs(BaseModel):
-    """CSDS answer for all services of an account (§1)."""
+    """CSDS answer for all services of an account (docs/LIVEPERSON.md, 'Service discovery (CSDS)')."""
 
     baseURIs: list[BaseURI] = []
 
@@ -43,7 +43,8 @@ class LoginConfig(BaseModel):
 
 
 class LoginResponse(BaseModel):
-    """Login Service answer (§2). `sessionTTl` arrives as a string of milliseconds."""
+    """Login Service answer (docs/LIVEPERSON.md, 'Login Service and session').
+    `sessionTTl` arrives as a string of milliseconds."""
 
     csrf: SecretStr
     config: LoginConfig

@@ -1,5 +1,5 @@
 """The Send API (`asyncMessagingEnt`): open a conversation and send to it as a
-consumer (`shared/liveperson-api.md` §6).
+consumer (docs/LIVEPERSON.md, 'Send API: CONVERSATION' and 'Send API: SEND').
 
 https://developers.liveperson.com/connector-api-send-api-overview.html
 
@@ -21,7 +21,8 @@ CLOSED_BY_CONSUMER = "Closed by consumer"
 @dataclass(frozen=True)
 class ConsumerAuth:
     """The app's AppJWT, the consumer's ConsumerJWS, and the Client-Properties
-    features, which must be sent on every call to take effect (§5.3)."""
+    features, which must be sent on every call to take effect
+    (docs/LIVEPERSON.md, 'Connector authorization: headers on Send API calls')."""
 
     app_jwt: str
     consumer_jws: str
@@ -112,7 +113,8 @@ def _request(request_type: str, body: dict, **extra) -> dict:
 
 
 def publish_event(*, conversation_id: str, dialog_id: str, event: dict, metadata: list | None = None) -> dict:
-    """ms.PublishEvent of `event` on a dialog; `metadata` answers a survey question (§8)."""
+    """ms.PublishEvent of `event` on a dialog; `metadata` answers a survey question
+    (docs/LIVEPERSON.md, 'Post-conversation survey')."""
     extra = {"metadata": metadata} if metadata is not None else {}
     body = {"dialogId": dialog_id, "conversationId": conversation_id, "event": event}
     return _request("ms.PublishEvent", body, **extra)
@@ -149,7 +151,8 @@ def close_conversation(conversation_id: str) -> dict:
 
 
 def close_dialog(*, conversation_id: str, dialog_id: str, cause: str = CLOSED_BY_CONSUMER) -> dict:
-    """Close one dialog (DialogChange): closing MAIN lets a post-conversation survey start (§8)."""
+    """Close one dialog (DialogChange): closing MAIN lets a post-conversation survey start
+    (docs/LIVEPERSON.md, 'Post-conversation survey')."""
     field = {
         "field": "DialogChange",
         "type": "UPDATE",

@@ -1,4 +1,5 @@
-"""Sentinel: the AppJWT of a Connector API app (`shared/liveperson-api.md` §5.1).
+"""Sentinel: the AppJWT of a Connector API app (docs/LIVEPERSON.md,
+'Connector authorization: AppJWT').
 
 https://developers.liveperson.com/connector-api-send-api-authorization-and-authentication.html
 """

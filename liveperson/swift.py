@@ -1,4 +1,5 @@
-"""swift: the file store behind the Send API's temp URLs (`shared/liveperson-api.md` §6.3).
+"""swift: the file store behind the Send API's temp URLs (docs/LIVEPERSON.md,
+'Send API: file sharing').
 
 https://developers.liveperson.com/connector-api-send-api-examples.html
 """

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 ACCOUNT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
-# Methods that may be repeated without changing the outcome (RFC 9110 §9.2.2).
+# Methods that may be repeated without changing the outcome (RFC 9110, section 9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = (502, 503, 504)
 
@@ -91,7 +91,8 @@ def service_url(base_uri: str, path: str) -> str:
 
 
 def _loggable(url: str) -> str:
-    """The URL without its query string, which may carry secrets (see §14.7)."""
+    """The URL without its query string, which may carry secrets (the original
+    app's client_secret: docs/LIVEPERSON.md, 'Connector authorization: AppJWT')."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 

@@ -68,7 +68,7 @@ def signature_algorithm(header: str) -> str:
 
 
 def signature_valid(raw_body: bytes, header: str, secret: str) -> bool:
-    """HMAC of the exact body bytes, base64, compared in constant time (§9.3)."""
+    """HMAC of the exact body bytes, base64, compared in constant time (docs/WEBHOOKS.md)."""
     algorithm, _, signature = header.partition("=")
     digest = DIGESTS.get(algorithm.strip().lower())
     if digest is None or not secret:

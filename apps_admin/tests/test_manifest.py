@@ -1,4 +1,5 @@
-"""LivePerson's manifest rules as pure functions (shared/liveperson-api.md §4.1-4.2)."""
+"""LivePerson's manifest rules as pure functions (docs/LIVEPERSON.md, 'Installation JSON'
+and 'What the original app fills in')."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Messaging history through real HTTP against the sandbox (§10)."""
+"""Messaging history through real HTTP against the sandbox (docs/LIVEPERSON.md, 'Messaging history')."""
 
 import pytest
 

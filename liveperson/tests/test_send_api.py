@@ -1,5 +1,6 @@
 """The Send API client against the sandbox's Send API, over real HTTP: every
-request type, the answers, and the §5.4 authorization errors."""
+request type, the answers, and the authorization errors
+(docs/LIVEPERSON.md, 'Connector authorization: error responses')."""
 
 import json
 
@@ -263,7 +264,7 @@ def test_a_download_url_needs_an_uploaded_file(app):
         app.send(app.consumer(), send_api.download_url("/v1/AUTH_async-images/90000001/nothing.PNG"))
 
 
-# --- Authorization errors (§5.4) ---------------------------------------------------------
+# --- Authorization errors (docs/LIVEPERSON.md, 'Connector authorization: error responses') ---
 
 
 def test_an_expired_app_jwt_raises_app_jwt_invalid(app, settings):

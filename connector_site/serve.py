@@ -4,9 +4,8 @@ daphne runs Twisted's reactor on an asyncio event loop, which it creates when
 `daphne.server` is first imported, from the event loop policy of that moment;
 nothing in daphne's options chooses it. This sets uvloop's policy (the loop of
 libuv, in C) first, then runs daphne's command line unchanged. Measured with
-bin/bench on these 2-core machines, in alternating runs: push p50 at 500
-webhooks/s 3.1-3.2 -> 2.5-2.8 ms, and 10 % less CPU per webhook at full load
-(docs/PERFORMANCE.md). Where uvloop is not installed, daphne runs as it is.
+bin/bench in alternating runs, it lowers push latency and the CPU each webhook
+costs (docs/PERFORMANCE.md, 'What we learned'). Where uvloop is not installed, daphne runs as it is.
 """
 
 import asyncio

@@ -48,8 +48,8 @@ SURVEY_KINDS = {"survey_read", "survey_greeting", "survey_ask", "survey_complete
 # holding one only delays it by this much. Tasks take milliseconds.
 LEASE_SECONDS = 30.0
 # Tasks per run: the worker runs its jobs in turn, so a big agent batch (each task
-# is a transaction of its own) made the webhook dispatcher wait (bin/bench-chat:
-# 50 tasks per turn left echoes queued for seconds).
+# is a transaction of its own) made the webhook dispatcher wait (bin/bench-chat showed echoes queued
+# behind big batches: docs/PERFORMANCE.md).
 CLAIM_BATCH = 10
 
 # Seconds after the trigger, multiplied by SANDBOX_AGENT_DELAY_SCALE.

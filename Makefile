@@ -1,11 +1,14 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: run test lint format migrations-check
+.PHONY: run test test-fast lint format migrations-check
 
 run:  ## run the app on http://127.0.0.1:8000 with the LivePerson sandbox
 	bin/run
 
 test:  ## run the whole test suite against real PostgreSQL and Redis
 	bin/test
+
+test-fast:  ## the developer's loop: the unit tests only (markers: pyproject.toml)
+	bin/test -m unit
 
 lint:
 	bin/setup --dev

@@ -1,11 +1,13 @@
 """Fixtures shared by every test: the real services, the sandbox LivePerson, users."""
 
+import inspect
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import types
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,62 @@ ADMIN = {"account_id": "90000001", "login_name": "admin", "password": "sandbox-a
 LPA = {"account_id": "90000001", "login_name": "lpa", "password": "sandbox-lpa"}
 AGENT = {"account_id": "90000001", "login_name": "agent", "password": "sandbox-agent"}
 QA_ADMIN = {"account_id": "le90000002", "login_name": "admin", "password": "sandbox-admin"}
+
+
+# --- Every test is exactly one kind: unit, integration, browser or bench -----------
+# `make test` runs them all; `make test-fast` (the developer's loop) only the unit ones.
+# The kind comes from what a test uses, so a new test gets its marker without a thought;
+# a test may still name its kind by hand (tests/test_markers.py checks each has one).
+
+KINDS = ("unit", "integration", "browser", "bench")
+# Fixtures that serve real sockets or start processes.
+INTEGRATION_FIXTURES = {"live_server", "daphne_server", "endpoint", "nginx"}
+# Names whose use starts a process (a daphne, the worker, nginx, an interpreter).
+PROCESS_NAMES = {"running_daphne", "subprocess", "Popen", "create_subprocess_exec", "create_subprocess_shell"}
+
+
+def _names_used(function, module) -> set[str]:
+    """The global names a test's code uses, through the functions and classes of its module."""
+    names: set[str] = set()
+    todo, seen = [function], set()
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        members = [obj] if inspect.isfunction(obj) else list(vars(obj).values())
+        codes = [member.__code__ for member in members if inspect.isfunction(member)]
+        while codes:
+            code = codes.pop()
+            names.update(code.co_names)
+            codes += [const for const in code.co_consts if isinstance(const, types.CodeType)]
+        for found in (vars(module).get(name) for name in names):
+            if (inspect.isfunction(found) or inspect.isclass(found)) and found.__module__ == module.__name__:
+                todo.append(found)
+    return names
+
+
+def kind_of(item) -> str:
+    """browser, bench, integration or unit, from the fixtures, helpers and file a test uses."""
+    # A parametrized argument may share a fixture's name (`endpoint`): it is not that fixture.
+    callspec = getattr(item, "callspec", None)
+    fixtures = set(item.fixturenames) - set(callspec.params if callspec else ())
+    if "browser" in fixtures:
+        return "browser"
+    if item.path.name.startswith("test_bench"):  # they run bench/'s scripts
+        return "bench"
+    if INTEGRATION_FIXTURES.intersection(fixtures):
+        return "integration"
+    if PROCESS_NAMES.intersection(_names_used(inspect.unwrap(item.function), item.module)):
+        return "integration"
+    return "unit"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by these markers
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if not any(item.get_closest_marker(kind) for kind in KINDS):
+            item.add_marker(kind_of(item))
 
 
 @pytest.fixture(autouse=True, scope="session")

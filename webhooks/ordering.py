@@ -23,11 +23,20 @@ class EventOrder:
 
     `fill_gap` is the subscriber's catch-up: it reads the events after
     `last_seq` from the database and passes them to `from_database`.
+    `call_later` schedules the gap's timer (the running loop's by default); the
+    tests pass one they expire by hand, so that no test sleeps past the wait.
     """
 
-    def __init__(self, last_seq: int, fill_gap: Callable[[], Awaitable[None]]):
+    def __init__(
+        self,
+        last_seq: int,
+        fill_gap: Callable[[], Awaitable[None]],
+        *,
+        call_later: Callable[[float, Callable[[], None]], asyncio.TimerHandle] | None = None,
+    ):
         self.last_seq = last_seq
         self._fill_gap = fill_gap
+        self._call_later = call_later
         self._held: dict[int, dict] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._filling: asyncio.Task | None = None
@@ -88,8 +97,8 @@ class EventOrder:
 
     def _arm_or_disarm(self) -> None:
         if self._held and self._timer is None:
-            wait = settings.WEBHOOK_GAP_WAIT_SECONDS
-            self._timer = asyncio.get_running_loop().call_later(wait, self._gap_persisted)
+            call_later = self._call_later or asyncio.get_running_loop().call_later
+            self._timer = call_later(settings.WEBHOOK_GAP_WAIT_SECONDS, self._gap_persisted)
         elif not self._held and self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -33,6 +33,10 @@ class Publisher:
     def __init__(self):
         self._queue: deque[list[Stored]] = deque()
         self._wakeup = asyncio.Event()
+        # Set when everything published so far is broadcast or kept for the worker:
+        # the tests wait on it (drained) instead of sleeping until it probably is.
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._task: asyncio.Task | None = None
 
     def publish(self, stored: list[Stored]) -> None:
@@ -42,6 +46,7 @@ class Publisher:
             logger.warning("broadcast queue full: subscribers will catch up from the database")
             return
         self._queue.append(stored)
+        self._idle.clear()
         self._wakeup.set()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
@@ -63,6 +68,11 @@ class Publisher:
                     # subscribers fetch what they missed from the database.
                     logger.warning("broadcast of %d deliveries failed: %r", len(merged), exc)
                     await _keep_for_worker(merged)
+            self._idle.set()
+
+    async def drained(self) -> None:
+        """Until everything published so far is broadcast, or kept for the worker."""
+        await self._idle.wait()
 
 
 async def _keep_for_worker(stored: list[Stored]) -> None:

@@ -30,7 +30,7 @@ class Job:
     path: str
     interval: float
     func: Callable[[], int]
-    next_due: float = 0.0  # time.monotonic(); 0 = due now
+    next_due: float = 0.0  # on the worker's clock (time.monotonic); 0 = due now
 
 
 def load_jobs(entries, *, only: list[str] | None = None) -> list[Job]:
@@ -45,7 +45,17 @@ def load_jobs(entries, *, only: list[str] | None = None) -> list[Job]:
 
 
 class Worker:
-    def __init__(self, jobs: list[Job], *, waiter, poll_seconds: float, heartbeat_file: str = ""):
+    def __init__(
+        self,
+        jobs: list[Job],
+        *,
+        waiter,
+        poll_seconds: float,
+        heartbeat_file: str = "",
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        # `clock` is time.monotonic; the tests pass one they move forward instead of sleeping.
+        self.clock = clock
         self.jobs = jobs
         self.waiter = waiter
         self.poll_seconds = poll_seconds
@@ -71,7 +81,7 @@ class Worker:
         for job in self.jobs:
             if self.stopping:
                 break
-            if job.next_due <= time.monotonic():
+            if job.next_due <= self.clock():
                 done += self.run_job(job)
         return done
 
@@ -84,7 +94,7 @@ class Worker:
             done = 0
         finally:
             close_old_connections()
-        job.next_due = 0.0 if done else time.monotonic() + job.interval
+        job.next_due = 0.0 if done else self.clock() + job.interval
         if done:
             logger.info("worker job %s did %d", job.path, done)
         return done
@@ -97,12 +107,13 @@ class Worker:
 
     def _wait_seconds(self) -> float:
         """Up to the poll interval, less when a job is due sooner."""
-        soonest = min((job.next_due for job in self.jobs), default=time.monotonic() + self.poll_seconds)
-        return max(0.0, min(self.poll_seconds, soonest - time.monotonic()))
+        now = self.clock()
+        soonest = min((job.next_due for job in self.jobs), default=now + self.poll_seconds)
+        return max(0.0, min(self.poll_seconds, soonest - now))
 
     def _heartbeat(self) -> None:
         """Touch the heartbeat file (the container's health check reads its age)."""
-        if self.heartbeat_file is None or time.monotonic() - self._last_heartbeat < HEARTBEAT_EVERY_SECONDS:
+        if self.heartbeat_file is None or self.clock() - self._last_heartbeat < HEARTBEAT_EVERY_SECONDS:
             return
         self.heartbeat_file.touch()  # sets the modification time
-        self._last_heartbeat = time.monotonic()
+        self._last_heartbeat = self.clock()

@@ -29,11 +29,7 @@ class RefusingLayer:
 async def _publish_and_settle(stored) -> None:
     publisher = publish.Publisher()
     publisher.publish(stored)
-    for _ in range(100):
-        await asyncio.sleep(0.02)
-        if not publisher._queue and publisher._task and not publisher._wakeup.is_set():
-            break
-    await asyncio.sleep(0.2)  # the failure path's write runs in a thread
+    await asyncio.wait_for(publisher.drained(), timeout=5)  # broadcast, or kept for the worker
     publisher._task.cancel()
 
 

@@ -3,6 +3,7 @@
 import json
 import shutil
 import subprocess
+import threading
 import time
 from contextlib import ExitStack
 
@@ -40,6 +41,13 @@ def _receive_seqs(socket, timeout: float) -> list[int]:
     return [event["seq"] for event in json.loads(socket.recv(timeout=timeout))["events"]]
 
 
+def _until_healthy(server, timeout: float = 20) -> None:
+    """Until the daphne can use its database and Redis (/health round-trips the channel layer)."""
+    deadline = time.monotonic() + timeout
+    while requests.get(f"{server.url}/health", timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "daphne did not get Redis back"
+
+
 def test_a_webhook_posted_to_one_process_reaches_a_socket_held_by_another(installation, session_cookie):
     with running_daphne() as first, running_daphne() as second:
         assert _post(first, 1) == 200
@@ -72,18 +80,15 @@ class PrivateRedis:
                 "--appendonly",
                 "no",
             ],
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        for _ in range(50):
-            if (
-                subprocess.run(
-                    ["redis-cli", "-p", str(self.port), "ping"], capture_output=True
-                ).stdout.strip()
-                == b"PONG"
-            ):
+        # redis-server logs when it listens: wait for that line rather than polling it.
+        for line in self.process.stdout:
+            if "ready to accept connections" in line.lower():
+                threading.Thread(target=self.process.stdout.read, daemon=True).start()  # drain the rest
                 return
-            time.sleep(0.1)
-        raise RuntimeError("private redis did not start")
+        raise RuntimeError("private redis exited before it listened")
 
     def stop(self):
         self.process.terminate()
@@ -116,7 +121,7 @@ def test_with_redis_stopped_webhooks_are_stored_and_subscribers_catch_up(install
                 except TimeoutError:
                     continue
                 except Exception:  # the socket died with Redis: reconnect like the browser does
-                    time.sleep(0.5)
+                    _until_healthy(server)
                     try:
                         socket = sockets.enter_context(
                             _subscribe(server, conversation.pk, session_cookie, after=received[-1])

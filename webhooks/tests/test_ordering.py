@@ -1,6 +1,8 @@
 """EventOrder: events in seq order, each once; a gap waits a moment, then the database fills it."""
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
@@ -15,13 +17,47 @@ def _seqs(events: list[dict]) -> list[int]:
     return [event["seq"] for event in events]
 
 
+@dataclass
+class Timer:
+    delay: float
+    callback: Callable[[], None]
+    cancelled: bool = False
+    fired: bool = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Timers:
+    """The gap's timers, expired by the test rather than by the clock."""
+
+    def __init__(self):
+        self.armed: list[Timer] = []
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        self.armed.append(Timer(delay, callback))
+        return self.armed[-1]
+
+    @property
+    def pending(self) -> list[Timer]:
+        return [timer for timer in self.armed if not timer.cancelled and not timer.fired]
+
+    async def expire(self) -> None:
+        """The wait is over for every pending timer; a catch-up one starts runs its first step."""
+        for timer in self.pending:
+            timer.fired = True
+            timer.callback()
+        await asyncio.sleep(0)  # one loop turn: the fake fill_gap has no await
+
+
 class Subscriber:
     """Counts the database catch-ups the order asks for."""
 
     def __init__(self, last_seq: int = 0):
         self.fills = 0
         self.filled = asyncio.Event()
-        self.order = EventOrder(last_seq, fill_gap=self.fill_gap)
+        self.timers = Timers()
+        self.order = EventOrder(last_seq, fill_gap=self.fill_gap, call_later=self.timers.call_later)
 
     async def fill_gap(self):
         self.fills += 1
@@ -55,7 +91,9 @@ async def test_an_event_after_a_gap_waits_for_the_missing_one_without_the_databa
     assert subscriber.order.waiting
     assert _seqs(subscriber.order.live(_events(2))) == [2, 3]
 
-    await asyncio.sleep(0.15)  # well past the wait: the timer was disarmed
+    [timer] = subscriber.timers.armed
+    assert timer.cancelled  # the timer was disarmed
+    await subscriber.timers.expire()  # well past the wait
     assert subscriber.fills == 0
     assert not subscriber.order.waiting
 
@@ -72,8 +110,11 @@ async def test_a_gap_that_stays_asks_the_database_once_after_the_wait():
     subscriber.order.live(_events(3))
     subscriber.order.live(_events(4))
 
+    assert [timer.delay for timer in subscriber.timers.pending] == [0.05]  # one, of the setting
+    assert subscriber.fills == 0  # not before the wait
+    await subscriber.timers.expire()
     await asyncio.wait_for(subscriber.filled.wait(), timeout=5)
-    await asyncio.sleep(0.1)
+    await subscriber.timers.expire()  # nothing was armed again
 
     assert subscriber.fills == 1
 
@@ -112,6 +153,7 @@ async def test_closing_stops_the_timer():
     subscriber.order.live(_events(3))
 
     subscriber.order.close()
-    await asyncio.sleep(0.15)
+    await subscriber.timers.expire()
 
+    assert [timer.cancelled for timer in subscriber.timers.armed] == [True]
     assert subscriber.fills == 0

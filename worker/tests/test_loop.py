@@ -1,11 +1,23 @@
 """The worker loop, in process, with jobs that record their calls."""
 
 import logging
-import time
 
 import pytest
 
 from worker.loop import Job, Worker, load_jobs
+
+
+class Clock:
+    """A monotonic clock that moves only when the test says so."""
+
+    def __init__(self, now: float = 1000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class FakeWaiter:
@@ -30,8 +42,8 @@ def _job(path: str, results: list[int], calls: list[str], interval: float = 10.0
     return Job(path=path, interval=interval, func=run)
 
 
-def _worker(jobs, waiter=None, poll_seconds=1.0) -> Worker:
-    return Worker(jobs, waiter=waiter or FakeWaiter(), poll_seconds=poll_seconds)
+def _worker(jobs, waiter=None, poll_seconds=1.0, clock=None) -> Worker:
+    return Worker(jobs, waiter=waiter or FakeWaiter(), poll_seconds=poll_seconds, clock=clock or Clock())
 
 
 def test_a_job_that_did_work_runs_again_at_once():
@@ -48,10 +60,14 @@ def test_a_job_that_did_work_runs_again_at_once():
 
 def test_an_idle_job_runs_again_after_its_interval():
     calls = []
-    worker = _worker([_job("a", [], calls, interval=0.05)])
+    clock = Clock()
+    worker = _worker([_job("a", [], calls, interval=0.05)], clock=clock)
     worker.run_once()
 
-    time.sleep(0.06)
+    clock.advance(0.04)
+    worker.run_once()
+    assert calls == ["a"]  # not yet
+    clock.advance(0.01)
     worker.run_once()
 
     assert calls == ["a", "a"]
@@ -103,14 +119,16 @@ def test_it_waits_only_when_every_job_was_idle_and_at_most_the_poll_interval():
     worker.run()
 
     assert calls == ["a", "a"]  # worked, then idle, then waited
-    assert waiter.waits == [pytest.approx(0.5, abs=0.01)]
+    assert waiter.waits == [0.5]
 
 
 def test_the_wait_is_shorter_when_a_job_is_due_sooner():
-    worker = _worker([_job("a", [], [], interval=0.1)], poll_seconds=5)
+    clock = Clock()
+    worker = _worker([_job("a", [], [], interval=0.1)], poll_seconds=5, clock=clock)
     worker.run_once()
+    clock.advance(0.03)
 
-    assert 0 < worker._wait_seconds() <= 0.1
+    assert worker._wait_seconds() == pytest.approx(0.07)
 
 
 def test_a_wake_up_makes_every_job_due_but_the_scheduled_ones():
@@ -141,7 +159,7 @@ def test_load_jobs_imports_the_paths_and_keeps_only_the_asked_ones():
 
 def test_the_heartbeat_file_is_touched(tmp_path):
     heartbeat = tmp_path / "heartbeat"
-    worker = Worker([], waiter=FakeWaiter(), poll_seconds=1, heartbeat_file=str(heartbeat))
+    worker = Worker([], waiter=FakeWaiter(), poll_seconds=1, heartbeat_file=str(heartbeat), clock=Clock())
 
     worker._heartbeat()
 

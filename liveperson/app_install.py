@@ -36,7 +36,7 @@ class Revisioned:
 def get_async_messaging(creds: Credentials) -> bool | None:
     """Whether the account has Async Messaging; None when the feature is not listed.
 
-    https://developers.liveperson.com/account-configuration-feature-grants.html
+    No public reference page documents it: docs/LIVEPERSON.md, 'Async Messaging feature check'.
     """
     response = transport.request(
         "GET",

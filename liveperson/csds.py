@@ -1,7 +1,7 @@
 """Service discovery through CSDS, the Domain API (docs/LIVEPERSON.md,
 'Service discovery (CSDS)').
 
-https://developers.liveperson.com/retrieve-api-domains-using-the-domain-api.html
+https://developers.liveperson.com/essential-resources-domain-api.html
 """
 
 import threading

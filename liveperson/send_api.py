@@ -54,7 +54,7 @@ def open_conversation(
 
     `brandId` and `channelType` default to the account and MESSAGING. Answers are
     matched by reqId, not position, and every item must be OK.
-    https://developers.liveperson.com/connector-api-send-api-methods-create-conversation.html
+    https://developers.liveperson.com/connector-api-send-api-conversation.html
     """
     profile = _request("userprofile.SetUserProfile", user_profile)
     wanted = _request(
@@ -76,7 +76,7 @@ def open_conversation(
 def send(*, base_uri: str, account_id: str, auth: ConsumerAuth, request: dict) -> dict:
     """Send one request (built below) and return LivePerson's answer.
 
-    https://developers.liveperson.com/connector-api-send-api-methods-send-message.html
+    https://developers.liveperson.com/connector-api-send-api-send.html
     """
     answer = _post(base_uri, account_id, "/conversation/send", auth, request)
     if not isinstance(answer, dict):

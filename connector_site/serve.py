@@ -1,26 +1,42 @@
 """daphne on uvloop: `python -m connector_site.serve <daphne's own arguments>`.
 
-daphne runs Twisted's reactor on an asyncio event loop, which it creates when
-`daphne.server` is first imported, from the event loop policy of that moment;
-nothing in daphne's options chooses it. This sets uvloop's policy (the loop of
-libuv, in C) first, then runs daphne's command line unchanged. Measured with
-bin/bench in alternating runs, it lowers push latency and the CPU each webhook
-costs (docs/PERFORMANCE.md, 'What we learned'). Where uvloop is not installed, daphne runs as it is.
+daphne runs Twisted's reactor on an asyncio event loop. When `daphne.server`
+is first imported it makes that loop with `asyncio.new_event_loop()` and
+installs Twisted's asyncio reactor on it, unless an asyncio reactor is
+installed already; nothing in daphne's options chooses the loop. So this
+installs the reactor first, on a uvloop loop (libuv, in C), through Twisted's
+public `asyncioreactor.install(loop)`, then runs daphne's command line
+unchanged. No event loop policy is set (policies are deprecated from Python
+3.14). docs/PERFORMANCE.md ("What we learned") has what uvloop gained.
+
+Relied on, and checked by connector_site/tests/test_serve.py against the
+installed daphne: it keeps an asyncio reactor installed before its import, and
+serves on that reactor's loop. Where uvloop is not installed, daphne runs on
+its own loop, reported as degraded (core/degraded.py).
 """
 
-import asyncio
+import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from core import degraded
 
 
 def use_uvloop() -> bool:
-    """Make new event loops uvloop's; False where uvloop is not installed."""
-    if "daphne.server" in sys.modules:
+    """Install Twisted's asyncio reactor on a uvloop loop; False where uvloop is not installed."""
+    if "daphne.server" in sys.modules or "twisted.internet.reactor" in sys.modules:
         raise RuntimeError("daphne's event loop exists already: choose the loop before importing daphne")
     try:
         import uvloop
     except ImportError:
+        degraded.report("uvloop", "uvloop is not installed: daphne runs on asyncio's own loop")
         return False
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    from twisted.internet import asyncioreactor
+
+    loop = uvloop.new_event_loop()
+    if "ASGI_THREADS" in os.environ:  # what daphne does for the loop it would have made
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=int(os.environ["ASGI_THREADS"])))
+    asyncioreactor.install(loop)
     return True
 
 

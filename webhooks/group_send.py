@@ -7,20 +7,28 @@ wakes Redis (py-spy: about a fifth of daphne's event loop at 100 webhooks/s).
 Here the PUBLISHes of one call go down one pipeline per shard.
 
 It uses the layer's per-loop internals (shards, group channel names), pinned
-with channels-redis in requirements.txt; any other layer (the in-memory one of
-`make run`) gets plain group_send calls.
+with channels-redis in requirements.txt. `pipelines_work` checks that they are
+all there before the first use; if an upgrade removed or renamed one, every
+call falls back to plain group_send (correct, one round trip per message), an
+error is logged once and /health says "degraded" (core/degraded.py); the
+contract test webhooks/tests/test_group_send_upstream.py fails as well. Any
+other layer (the in-memory one of `make run`) gets plain group_send calls.
 """
 
 import asyncio
 
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
+from core import degraded
+
+FALLBACK = "group_send_pipeline"
+
 
 async def group_send_many(layer, messages: list[tuple[str, dict]]) -> None:
     """Send each (group, message); raises what the layer raises."""
     if not messages:
         return
-    if not isinstance(layer, RedisPubSubChannelLayer):
+    if not isinstance(layer, RedisPubSubChannelLayer) or not pipelines_work(layer):
         await asyncio.gather(*(layer.group_send(group, message) for group, message in messages))
         return
     loop_layer = layer._get_layer()
@@ -39,3 +47,29 @@ async def _publish(shard, publishes: list[tuple[str, bytes]]) -> None:
             for channel, payload in publishes:
                 pipe.publish(channel, payload)
             await pipe.execute()
+
+
+def pipelines_work(layer: RedisPubSubChannelLayer) -> bool:
+    """Whether the layer still has every internal this module uses (else: reported, False)."""
+    missing = _missing_internals(layer)
+    if missing:
+        degraded.report(FALLBACK, f"channels_redis lacks {', '.join(missing)}: one PUBLISH per message")
+    return not missing
+
+
+def _missing_internals(layer) -> list[str]:
+    loop_layer = getattr(layer, "_get_layer", lambda: None)()
+    if loop_layer is None:
+        return ["RedisPubSubChannelLayer._get_layer"]
+    missing = [
+        f"RedisPubSubLoopLayer.{name}"
+        for name in ("_get_group_channel_name", "_get_shard", "_shards")
+        if not hasattr(loop_layer, name)
+    ]
+    for shard in getattr(loop_layer, "_shards", [])[:1]:
+        missing += [
+            f"RedisSingleShardConnection.{n}"
+            for n in ("_lock", "_ensure_redis", "_redis")
+            if not hasattr(shard, n)
+        ]
+    return missing

@@ -5,6 +5,12 @@ Same result as `webhooks.store.store_batch_orm`. The work is done by the SQL fun
 which receives the whole batch as one JSON document: one round trip, and the
 client encodes one string instead of building a statement per step
 (docs/PERFORMANCE.md, "What we learned").
+
+No statement is prepared: both connections take Django's connection parameters,
+whose `prepare_threshold=None` switches psycopg's prepared statements off, so the
+store works behind PgBouncer in transaction mode like the rest of Django
+(webhooks/tests/test_store_function.py). The function's own statements are
+planned once per session by PL/pgSQL anyway.
 """
 
 import asyncio
@@ -36,7 +42,7 @@ def store_batch(records) -> list:
         # A raw psycopg cursor: Django's would wrap and log each call. Outside
         # transaction.atomic the connection autocommits: the one statement is the transaction.
         with connection.connection.cursor() as cursor:
-            cursor.execute(STORE_BATCH, (document,), prepare=True)
+            cursor.execute(STORE_BATCH, (document,))
             return _stored(records, cursor.fetchone()[0])
 
 
@@ -56,7 +62,7 @@ class AsyncStore:
         with connection.wrap_database_errors:
             try:
                 raw = await self._connected()
-                cursor = await raw.execute(STORE_BATCH, (document,), prepare=True)
+                cursor = await raw.execute(STORE_BATCH, (document,))
                 row = await cursor.fetchone()
             except (psycopg.OperationalError, psycopg.InterfaceError, TimeoutError):
                 await self.close()

@@ -6,16 +6,48 @@ import re
 import pytest
 import requests
 from daphne import http_protocol
+from twisted.web import http
+from twisted.web.test.requesthelper import DummyChannel
 
 import connector_site.asgi  # noqa: F401 - installs the tuning, as daphne's import of it does
 from conftest import running_daphne
 from connector_site import daphne_tuning
+from core import degraded
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_daphne_builds_requests_that_skip_form_parsing():
     assert http_protocol.WebRequest is daphne_tuning.WebRequestWithoutFormParsing
+    # daphne looks the class up when it builds each connection's protocol:
+    protocol = http_protocol.HTTPFactory(server=None).buildProtocol(("127.0.0.1", 1))
+    assert protocol.requestFactory is daphne_tuning.WebRequestWithoutFormParsing
+    assert degraded.active() == {}
+
+
+@pytest.mark.parametrize(("switch", "parsed"), [(True, {b"a": [b"1"]}), (False, {})])
+def test_twisted_parses_a_form_body_only_when_asked(switch, parsed):
+    # The switch the subclass sets, on the installed Twisted: a form POST's args.
+    request = http.Request(DummyChannel(), parsePOSTFormSubmission=switch)
+    body = b"a=1"
+    request.requestHeaders.setRawHeaders(b"Content-Type", [b"application/x-www-form-urlencoded"])
+    request.requestHeaders.setRawHeaders(b"Content-Length", [str(len(body)).encode()])
+    request.gotLength(len(body))
+    request.handleContentChunk(body)
+    request.requestReceived(b"POST", b"/", b"HTTP/1.1")
+
+    assert request.args == parsed
+
+
+def test_without_the_switch_daphne_runs_as_it_is_and_says_so(monkeypatch):
+    monkeypatch.setattr(http_protocol, "WebRequest", http_protocol.WebRequest)  # restored afterwards
+    monkeypatch.setattr(daphne_tuning.http.Request, "__init__", lambda self, channel, queued=None: None)
+    degraded.clear()
+    try:
+        daphne_tuning.install()
+        assert "twisted_form_parsing" in degraded.active()
+    finally:
+        degraded.clear()
 
 
 def test_a_form_post_through_daphne_still_reaches_django_whole():

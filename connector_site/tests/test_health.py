@@ -26,6 +26,7 @@ def test_it_answers_200_when_postgresql_and_redis_work(daphne_server):
         "status": "ok",
         "checks": {"database": "ok", "channel_layer": "ok"},
         "failing": [],
+        "degraded": [],
     }
 
 

@@ -243,7 +243,7 @@ async def test_open_sockets_hold_no_pooled_connection(installation, session_cook
     await post_signed(payloads.messaging(payloads.content(1)))
     path = f"/ws/conversations/{(await Conversation.objects.aget()).pk}/events/"
     first = _socket(path, session_cookie)
-    assert (await first.connect())[0]
+    assert (await first.connect(timeout=10))[0]  # a loaded machine: not the 1 s default
     assert await _seqs(first) == [1]
     # Counted once the first socket is up: the session and auth middleware's calls
     # run in channels' one shared thread, which keeps its connection under test.
@@ -251,9 +251,9 @@ async def test_open_sockets_hold_no_pooled_connection(installation, session_cook
 
     sockets = [_socket(path, session_cookie) for _ in range(12)]  # more than the pool holds
     for communicator in sockets:
-        assert (await communicator.connect())[0]
+        assert (await communicator.connect(timeout=10))[0]
         assert await _seqs(communicator) == [1]
 
     assert _checked_out() <= before  # others may hand theirs back meanwhile; none is kept
     for communicator in [first, *sockets]:
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=10)

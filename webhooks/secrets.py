@@ -10,6 +10,11 @@ not listening (connecting, PostgreSQL away) and on other databases, entries
 loaded live only WEBHOOK_SECRET_UNLISTENED_CACHE_SECONDS; entries loaded before
 keep their time, so that a PostgreSQL restart does not send every webhook to the
 database, and are all forgotten once it listens again.
+
+Concurrent lookups of one app share one query: a flood of a thousand
+connections arriving at once (or at the moment the cache is emptied) otherwise
+queued a thousand identical queries and answered the last ones seconds late
+(bin/bench-faults, "flood").
 """
 
 import asyncio
@@ -21,11 +26,11 @@ import weakref
 from dataclasses import dataclass
 
 import psycopg
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection
 
 from apps_admin.models import Installation
+from core.offloop import off_loop
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +54,32 @@ _cache: dict[tuple[str, str], tuple[float, App]] = {}
 _changes = 0
 
 
+_loading: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], asyncio.Task]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def app_for(account_id: str, client_id: str) -> App:
     """The installation's secret and state, cached."""
     key = (account_id, client_id)
-    now = time.monotonic()
     cached = _cache.get(key)
-    if cached and cached[0] > now:
+    if cached and cached[0] > time.monotonic():
         return cached[1]
+    loop = asyncio.get_running_loop()
+    loading = _loading.setdefault(loop, {})
+    task = loading.get(key)
+    if task is None:
+        task = loading[key] = loop.create_task(_load_and_cache(key))
+        task.add_done_callback(lambda done: loading.pop(key) if loading.get(key) is done else None)
+    # Shielded: a request that gives up must not cancel the others' lookup.
+    return await asyncio.shield(task)
+
+
+async def _load_and_cache(key: tuple[str, str]) -> App:
+    now = time.monotonic()
     listening = _listener().listening
     changes_before = _changes
-    app = await database_sync_to_async(_load)(account_id, client_id)
+    app = await off_loop(_load)(*key)
     _cache[key] = (now + _ttl(app, listening and changes_before == _changes), app)
     return app
 

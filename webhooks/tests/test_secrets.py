@@ -105,3 +105,34 @@ def _terminate(pid: int) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+async def test_concurrent_lookups_of_one_app_share_one_query(installation, monkeypatch):
+    await _listening_with_cache_cleared()
+    loads = []
+    real_load = secrets._load
+    started, release = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def counting_load(*key):  # the real query, counted, held until all lookups wait for it
+        loads.append(key)
+        loop.call_soon_threadsafe(started.set)
+        asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
+        return real_load(*key)
+
+    monkeypatch.setattr(secrets, "_load", counting_load)
+    lookups = [asyncio.ensure_future(secrets.client_secret(ACCOUNT, CLIENT_ID)) for _ in range(200)]
+    await asyncio.wait_for(started.wait(), 10)
+    lookups[0].cancel()  # one request gives up: the others still get their answer
+    release.set()
+
+    answers = await asyncio.gather(*lookups[1:])
+    assert answers == [SECRET] * 199
+    assert loads == [(ACCOUNT, CLIENT_ID)]
+    assert secrets._loading[loop] == {}
+
+
+async def _listening_with_cache_cleared() -> None:
+    await secrets.client_secret(ACCOUNT, CLIENT_ID)  # starts the listener
+    await _listening()
+    secrets.clear_cache()

@@ -3,7 +3,8 @@
 channels_redis's pub/sub layer sends each group_send as its own PUBLISH, one
 at a time under a per-connection lock: a batch of webhooks for ten
 conversations was eleven sequential round trips, each a socket write that
-wakes Redis (py-spy: about a fifth of daphne's event loop at 100 webhooks/s).
+wakes Redis (py-spy showed them as a large share of daphne's event loop:
+docs/PERFORMANCE.md, 'What we learned').
 Here the PUBLISHes of one call go down one pipeline per shard.
 
 It uses the layer's per-loop internals (shards, group channel names), pinned

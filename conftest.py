@@ -130,13 +130,14 @@ def _fresh_liveperson_client():
 @pytest.fixture(autouse=True)
 def _fresh_webhook_intake():
     """Each test's event loop gets its own writer and listener connections (returned
-    here), and no sender allowance or held-bytes count leaks into the next test."""
-    from webhooks import held, refusals, secrets
+    here), and no sender allowance, held-bytes count or change budget leaks into the next test."""
+    from webhooks import budgets, held, refusals, secrets
 
     yield
     secrets.close_listeners()
     refusals.reset()
     held.reset_quota()
+    budgets.reset()
 
 
 @dataclass

@@ -11,10 +11,17 @@ each allows:
 It reports the legitimate traffic's acknowledgement and push latencies in both
 phases, what the hostile requests were answered, and how much the database
 grew in each phase, with what unverified requests added to it.
+
+The hostile clients run in a process of their own, from requests built before
+the phase starts: built in the legitimate sender's event loop, each 1 MB body
+held up its scheduled sends, and the legitimate latency measured the
+generator, not the service.
 """
 
 import asyncio
+import itertools
 import json
+import multiprocessing
 import os
 import time
 from dataclasses import dataclass, field
@@ -84,17 +91,16 @@ async def _phase(ctx: Context, ports: list[int], *, attackers: bool) -> dict:
     async with live_conversations(ctx, ports, args.conversations) as live:
         replayer = Replayer(ports, retry_scale=args.retry_scale)
         deadline = time.perf_counter() + args.duration + args.settle
-        stop = asyncio.Event()
-        hostile = _attackers(ports, stop) if attackers else []
-        tasks = [asyncio.create_task(run(attacker)) for attacker, run in hostile]
+        hostile = _HostileProcess(ports, args.duration) if attackers else None
+        if hostile is not None:
+            await hostile.ready()
         result = await replay.open_loop(replayer, live.factory, args.adversary_rate, args.duration, deadline)
-        stop.set()
-        await asyncio.gather(*tasks)
+        attackers_seen = await hostile.stop() if hostile is not None else []
         counts, _ = await settle(ctx, live, result, args.drain)
     counts["database_growth_bytes"] = _database_size(ctx.database_url) - before
     counts["refused_recorded"] = _refused_recorded(ctx.database_url, first_delivery)
     counts["processes"] = args.processes
-    counts["attackers_seen"] = [attacker.summary() for attacker, _ in hostile]
+    counts["attackers_seen"] = attackers_seen
     log(
         f"  {'attacked' if attackers else 'undisturbed'}: ack p50/p99 {counts['ack_p50_ms']}/"
         f"{counts['ack_p99_ms']} ms, push p99 {counts['push_p99_ms']} ms, database +"
@@ -103,13 +109,51 @@ async def _phase(ctx: Context, ports: list[int], *, attackers: bool) -> dict:
     return counts
 
 
-def _attackers(ports: list[int], stop: asyncio.Event) -> list:
-    tenant, methods, unsigned = Attacker("tenant: most changes"), Attacker("long methods"), Attacker("1 MB")
-    return [
-        (tenant, lambda a: _keep_sending(a, ports[0], _many_change_requests(ports[0]), stop)),
-        (methods, lambda a: _keep_sending(a, ports[-1], _junk_method_requests(ports[-1]), stop)),
-        (unsigned, lambda a: _keep_sending(a, ports[0], _unsigned_requests(ports[0]), stop)),
+class _HostileProcess:
+    """The three hostile clients in a child process: started, ready, stopped, their counts."""
+
+    def __init__(self, ports: list[int], duration: float):
+        context = multiprocessing.get_context("spawn")
+        self._parent, child = context.Pipe()
+        # Enough distinct requests for the phase at the rates seen (a few per second each).
+        self._process = context.Process(target=_hostile_main, args=(ports, int(duration * 4) + 8, child))
+        self._process.start()
+
+    async def ready(self) -> None:
+        """Until the requests are built and the clients are about to send."""
+        assert await asyncio.to_thread(self._parent.recv) == "ready"
+
+    async def stop(self) -> list[dict]:
+        self._parent.send("stop")
+        summaries = await asyncio.to_thread(self._parent.recv)
+        await asyncio.to_thread(self._process.join, 30)
+        return summaries
+
+
+def _hostile_main(ports: list[int], distinct: int, pipe) -> None:
+    requests = [
+        (
+            Attacker("tenant: most changes"),
+            ports[0],
+            list(itertools.islice(_many_change_requests(ports[0]), distinct)),
+        ),
+        (Attacker("long methods"), ports[-1], list(itertools.islice(_junk_method_requests(ports[-1]), 1))),
+        (Attacker("1 MB"), ports[0], list(itertools.islice(_unsigned_requests(ports[0]), 4))),
     ]
+    asyncio.run(_hostile(requests, pipe))
+
+
+async def _hostile(requests: list, pipe) -> None:
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(_keep_sending(attacker, port, itertools.cycle(built), stop))
+        for attacker, port, built in requests
+    ]
+    pipe.send("ready")
+    await asyncio.to_thread(pipe.recv)  # "stop"
+    stop.set()
+    await asyncio.gather(*tasks)
+    pipe.send([attacker.summary() for attacker, _, _ in requests])
 
 
 async def _keep_sending(attacker: Attacker, port: int, requests, stop: asyncio.Event) -> None:

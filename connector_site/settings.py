@@ -255,6 +255,10 @@ WEBHOOK_MAX_DEPTH = env.int("WEBHOOK_MAX_DEPTH", default=64)
 WEBHOOK_LARGE_DELIVERY_CHANGES = env.int("WEBHOOK_LARGE_DELIVERY_CHANGES", default=50)
 WEBHOOK_LARGE_PENDING_PER_ACCOUNT = env.int("WEBHOOK_LARGE_PENDING_PER_ACCOUNT", default=2)
 WEBHOOK_LARGE_MAX_PENDING = env.int("WEBHOOK_LARGE_MAX_PENDING", default=32)
+# Changes a second one account's large deliveries may carry, per process; beyond,
+# 503 after a delay (webhooks/budgets.py).
+WEBHOOK_LARGE_CHANGES_PER_SECOND = env.float("WEBHOOK_LARGE_CHANGES_PER_SECOND", default=250.0)
+WEBHOOK_OVER_BUDGET_DELAY_SECONDS = env.float("WEBHOOK_OVER_BUDGET_DELAY_SECONDS", default=1.0)
 # Beyond these, answer 503 at once (LivePerson retries) instead of acknowledging
 # after its 2.5 s limit: deliveries waiting, and seconds the oldest has waited.
 WEBHOOK_MAX_PENDING = env.int("WEBHOOK_MAX_PENDING", default=5000)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
-from webhooks import store_postgresql
+from webhooks import budgets, store_postgresql
 from webhooks.publish import Publisher
 from webhooks.records import DeliveryRecord, Stored
 from webhooks.store import store_batch
@@ -155,8 +155,12 @@ class IngestWriter:
 
     A large delivery costs a transaction of its own size; on the shared
     connection every delivery queued behind it, any account's, would wait for
-    it. Each account may have only a few large deliveries waiting; more get
-    503 at once (LivePerson retries them), so one account cannot fill that lane.
+    it. Each account may have only a few large deliveries waiting, and may store
+    only WEBHOOK_LARGE_CHANGES_PER_SECOND changes a second in them (after a burst
+    of one delivery at the changes limit); more get 503 at once (LivePerson
+    retries them later), so one account cannot fill that lane, nor, through the
+    WAL every commit waits for, slow down the others' acknowledgements
+    (bin/bench-faults, "adversary").
     """
 
     def __init__(self):
@@ -189,6 +193,8 @@ class IngestWriter:
         if self._large_by_account[account] >= settings.WEBHOOK_LARGE_PENDING_PER_ACCOUNT:
             raise OverloadedError("this account has too many large deliveries waiting")
         self._large_lane.check_capacity()
+        if not budgets.large_changes().take(account, len(record.changes)):
+            raise budgets.OverBudgetError("this account's large deliveries carry too many changes a second")
         self._large_by_account[account] += 1  # waiting or being stored
         try:
             return await self._large_lane.add(record)

@@ -59,7 +59,7 @@
       if (event.id <= lastId) return;
       tbody.append(row(event));
       lastId = event.id;
-      // Any chat state of the consumer but COMPOSING ends "typing" (§7).
+      // Any chat state of the consumer but COMPOSING ends "typing" (docs/LIVEPERSON.md, 'Chat states and accept statuses').
       if (event.role === "CONSUMER" && event.event.type === "ChatStateEvent") {
         typing.hidden = event.event.chatState !== "COMPOSING";
       } else if (event.role === "CONSUMER" && event.event.type === "ContentEvent") {

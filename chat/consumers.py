@@ -17,7 +17,8 @@ Deviations from (additions to) the chat contract:
 - "history" is sent only on a fresh connect (no `?after=`), and only when the
   app's webhooks do not all go to a /notifications/event endpoint; each record
   also has "dialog_id", and "seq" is LivePerson's sequence (the same number as an
-  event's payload.sequence, so the page can skip duplicates).
+  event's payload.sequence, so the page can skip duplicates); records meant for
+  agents and managers only are left out.
 - "sent" and "error" carry the browser's ref; "close"/"close_survey" answer
   nothing on success (the "conversation" frame follows from the webhook).
 - "sent".sequence may be null if LivePerson's answer carried none.

@@ -10,6 +10,9 @@ from chat.models import ChatConversation
 from liveperson import msghist, recording
 
 HISTORY_KINDS = {"TEXT_PLAIN": "text", "HOSTED_FILE": "file", "RICH_CONTENT": "rich"}
+# The one audience the consumer may see; AGENTS_AND_MANAGERS marks an agent's private
+# note (docs/LIVEPERSON.md, 'Private messages').
+AUDIENCE_ALL = "ALL"
 
 
 def history_needed(conversation: ChatConversation) -> bool:
@@ -20,7 +23,8 @@ def history_needed(conversation: ChatConversation) -> bool:
 
 def conversation_history(*, conversation: ChatConversation, bearer: str) -> list[dict]:
     """The conversation's messages from the messaging history API, oldest first,
-    as {"seq", "time", "sent_by", "kind", "text", "file", "content"}."""
+    as {"seq", "dialog_id", "time", "sent_by", "kind", "text", "file", "content"}; never
+    a message meant for agents and managers only."""
     with recording.recording() as exchanges:
         try:
             record = liveperson_call(
@@ -34,8 +38,16 @@ def conversation_history(*, conversation: ChatConversation, bearer: str) -> list
         finally:
             console.record(conversation, exchanges)
     messages = (record or {}).get("messageRecords") or []
-    records = [history_record(m) for m in messages if isinstance(m, dict)]
+    records = [history_record(m) for m in messages if isinstance(m, dict) and consumer_may_see(m)]
     return sorted(records, key=lambda r: (r["time"] or 0, r["seq"] if isinstance(r["seq"], int) else -1))
+
+
+def consumer_may_see(message: dict) -> bool:
+    """Whether a messageRecord is for the consumer's eyes: its `audience` (which the
+    history pages do not document; the webhooks call it messageAudience) is absent or
+    ALL. Any other value is kept from the consumer, the safe side."""
+    audience = message.get("audience", message.get("messageAudience"))
+    return audience in (None, "", AUDIENCE_ALL)
 
 
 def history_record(message: dict) -> dict:

@@ -76,6 +76,7 @@ def event_json(record: MessagingEvent) -> dict:
         "role": record.role,
         "originatorId": record.originator_id,
         "dialogType": record.dialog.dialog_type,
+        "audience": record.audience,
         "serverTimestamp": record.server_timestamp,
         "summary": event_summary(record.event),
         "event": record.event,
@@ -112,6 +113,18 @@ def agent_send_text(*, conversation_id: str, text: str) -> MessagingEvent:
         raise AgentDeskError("Write something first.")
     conversation, dialog = _locked_main(conversation_id)
     return _publish(conversation, dialog, agent.text_event(text))
+
+
+@transaction.atomic
+def agent_send_private_note(*, conversation_id: str, text: str) -> MessagingEvent:
+    """A note for agents and managers only, in the MAIN dialog: LivePerson marks it
+    `messageAudience: AGENTS_AND_MANAGERS` and still sends it to the app's webhooks,
+    whose consumer side must never show it (docs/LIVEPERSON.md, 'Private messages')."""
+    text = text.strip()
+    if not text:
+        raise AgentDeskError("Write something first.")
+    conversation, dialog = _locked_main(conversation_id)
+    return _publish(conversation, dialog, agent.text_event(text), audience=messaging.AUDIENCE_PRIVATE)
 
 
 @transaction.atomic
@@ -188,7 +201,13 @@ def _locked_main(conversation_id: str) -> tuple[MessagingConversation, Dialog]:
     return conversation, dialog
 
 
-def _publish(conversation: MessagingConversation, dialog: Dialog, event: dict) -> MessagingEvent:
+def _publish(
+    conversation: MessagingConversation,
+    dialog: Dialog,
+    event: dict,
+    *,
+    audience: str = messaging.AUDIENCE_ALL,
+) -> MessagingEvent:
     if not conversation.assigned_agent_id:
         messaging.assign_agent(conversation)
     return messaging.publish(
@@ -197,4 +216,5 @@ def _publish(conversation: MessagingConversation, dialog: Dialog, event: dict) -
         role="ASSIGNED_AGENT",
         originator_id=conversation.assigned_agent_id,
         event=event,
+        audience=audience,
     )

@@ -22,6 +22,10 @@ CONVERSATION_NOTIFICATION = "cqm.ExConversationChangeNotification"
 # Events that take a sequence number; chat states are ephemeral and take none.
 SEQUENCED_EVENTS = {"ContentEvent", "RichContentEvent", "AcceptStatusEvent"}
 EVENT_TYPES = SEQUENCED_EVENTS | {"ChatStateEvent"}
+# Who may see an event (docs/LIVEPERSON.md, 'Private messages'): everyone, or only agents
+# and managers (an agent's private note, which the consumer must never see).
+AUDIENCE_ALL = "ALL"
+AUDIENCE_PRIVATE = "AGENTS_AND_MANAGERS"
 
 # A stable pretend agent for the scripted agent and the agent page.
 SANDBOX_AGENT_ID = "90000001.1000000003"
@@ -105,6 +109,7 @@ def publish(
     event: dict,
     metadata: list | None = None,
     client_properties: dict | None = None,
+    audience: str = AUDIENCE_ALL,
 ) -> MessagingEvent:
     """Store one messaging event and queue its webhook notification.
 
@@ -126,6 +131,7 @@ def publish(
         event=event,
         metadata=metadata or None,
         client_properties=client_properties,
+        audience=audience,
         server_timestamp=now_ms(),
     )
     _queue(conversation, f"{MESSAGING_NOTIFICATION}.{event['type']}", _messaging_body(record))

@@ -69,6 +69,7 @@ agent_patterns = [
     path(f"{agent_conversation}/", views_agent.conversation_detail, name="agent-conversation"),
     path(f"{agent_conversation}/events", views_agent.conversation_events, name="agent-events"),
     path(f"{agent_conversation}/reply", views_agent.reply, name="agent-reply"),
+    path(f"{agent_conversation}/private-note", views_agent.private_note, name="agent-private-note"),
     path(f"{agent_conversation}/chat-state", views_agent.chat_state, name="agent-chat-state"),
     path(f"{agent_conversation}/read", views_agent.mark_read, name="agent-read"),
     path(f"{agent_conversation}/close", views_agent.close, name="agent-close"),

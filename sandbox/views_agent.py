@@ -57,6 +57,12 @@ def reply(request, conversation_id):
 
 
 @require_POST
+def private_note(request, conversation_id):
+    text = request.POST.get("text", "")
+    return _act(request, conversation_id, agent_desk.agent_send_private_note, text=text)
+
+
+@require_POST
 def chat_state(request, conversation_id):
     state = request.POST.get("chat_state", "COMPOSING")
     return _act(request, conversation_id, agent_desk.agent_chat_state, chat_state=state)

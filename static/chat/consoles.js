@@ -1,7 +1,7 @@
 // The requests console (every LivePerson request made for the conversation) and
 // the notifications console (every webhook event), as they arrive.
 import { state, ui } from "./page.js";
-import { element, formatTime, isObject, originatorRole } from "./util.js";
+import { element, formatTime, isObject, isPrivate, originatorRole } from "./util.js";
 
 function consoleEntry(consoleName, summaryText, sections) {
   const box = ui.role(consoleName);
@@ -36,8 +36,11 @@ export function requestLogged(request) {
 export function notificationLogged(event) {
   const change = isObject(event.payload) ? event.payload : {};
   const lpEvent = isObject(change.event) ? change.event : {};
-  const detail = [originatorRole(change), lpEvent.chatState, lpEvent.status, lpEvent.contentType].filter(Boolean).join(" ");
+  const hidden = isPrivate(change);
+  const audience = hidden ? "private (agents and managers only)" : "";
+  const detail = [originatorRole(change), lpEvent.chatState, lpEvent.status, lpEvent.contentType, audience].filter(Boolean).join(" ");
   const line = `#${event.seq} ${formatTime(event.received_at)} ${event.event_type} ${detail}`.trim();
   const item = consoleEntry("notifications-console", line, [["Change", event.payload]]);
   item.dataset.seq = String(event.seq);
+  if (hidden) item.dataset.audience = String(change.messageAudience);
 }

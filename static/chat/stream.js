@@ -8,7 +8,7 @@ import { conversationChanged } from "./conversation.js";
 import { agentReceiptSeen, historyReceived, messageReceived, ownReceiptSeen } from "./messages.js";
 import { root, state, ui } from "./page.js";
 import { scheduleReceipts } from "./receipts.js";
-import { isObject, originatorRole } from "./util.js";
+import { isObject, isPrivate, originatorRole } from "./util.js";
 
 const STOPPED = {
   4403: "Disconnected: you are not logged in any more. Reload the page after logging in.",
@@ -40,6 +40,7 @@ function eventReceived(event) {
   notificationLogged(event);
   const change = isObject(event.payload) ? event.payload : {};
   const lpEvent = isObject(change.event) ? change.event : {};
+  if (isPrivate(change)) return; // for agents and managers only: the notifications console marks it
   const fromConsumer = originatorRole(change) === "CONSUMER";
   if (lpEvent.type === "ContentEvent" || lpEvent.type === "RichContentEvent") {
     messageReceived(change, lpEvent, fromConsumer, event.received_at);

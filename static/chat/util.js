@@ -48,3 +48,10 @@ export function originatorRole(change) {
   const metadata = isObject(change.originatorMetadata) ? change.originatorMetadata : {};
   return typeof metadata.role === "string" ? metadata.role : "";
 }
+
+// A change only agents and managers may see (messageAudience AGENTS_AND_MANAGERS: an
+// agent's private note). Only a missing audience or ALL is shown to the consumer.
+export function isPrivate(change) {
+  const audience = change.messageAudience;
+  return audience !== undefined && audience !== null && audience !== "" && audience !== "ALL";
+}

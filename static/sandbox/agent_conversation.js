@@ -25,6 +25,13 @@
     tr.dataset.id = event.id;
     const content = document.createElement("td");
     content.className = "summary";
+    if (event.audience && event.audience !== "ALL") {
+      tr.dataset.audience = event.audience;
+      const mark = document.createElement("mark");
+      mark.dataset.role = "private";
+      mark.textContent = "Private";
+      content.append(mark, " ");
+    }
     const line = document.createElement("span");
     line.textContent = event.summary;
     const details = document.createElement("details");
@@ -104,7 +111,7 @@
       return;
     }
     say("");
-    if (form.dataset.role === "reply") form.reset();
+    if (form.dataset.role === "reply" || form.dataset.role === "private-note") form.reset();
     if (data.conversation) showConversation(data.conversation);
     poll();
   }

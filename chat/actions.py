@@ -38,13 +38,23 @@ def conversation_chat_state(*, conversation: ChatConversation, state: str) -> No
     _publish(conversation, send_api.chat_state_event(state))
 
 
-def conversation_receipt(*, conversation: ChatConversation, status: str, sequences: list[int]) -> None:
+def conversation_receipt(
+    *, conversation: ChatConversation, status: str, sequences: list[int], dialog_id: str | None = None
+) -> None:
     """ACCEPT or READ for agent messages received
-    (docs/LIVEPERSON.md, 'Chat states and accept statuses')."""
+    (docs/LIVEPERSON.md, 'Chat states and accept statuses').
+
+    Sequences are numbered per dialog (docs/LIVEPERSON.md, 'Sequences'): `dialog_id`
+    names the dialog of the messages, and a receipt for a dialog that is no longer the
+    current one (MAIN once the survey opened) is dropped, never sent to another dialog,
+    where the same numbers name other messages.
+    """
     if status not in RECEIPT_STATUSES:
         raise ChatError("A receipt is ACCEPT or READ.")
     sequences = [s for s in sequences if isinstance(s, int) and not isinstance(s, bool) and s >= 0]
     if not sequences or conversation.closed:
+        return
+    if dialog_id is not None and dialog_id != conversation.dialog_id:
         return
     _publish(conversation, send_api.accept_status_event(status, sequences))
 

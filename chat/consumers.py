@@ -16,12 +16,14 @@ socket keeps receiving events meanwhile.
 Deviations from (additions to) the chat contract:
 - "history" is sent only on a fresh connect (no `?after=`), and only when the
   app's webhooks do not all go to a /notifications/event endpoint; each record
-  also has "dialog_id", and "seq" is LivePerson's sequence (the same number as an
-  event's payload.sequence, so the page can skip duplicates); records meant for
-  agents and managers only are left out.
+  also has "dialog_id", and "seq" is LivePerson's sequence (with the dialog, the
+  same pair as an event's payload.dialogId and payload.sequence, so the page can
+  skip duplicates); records meant for agents and managers only are left out.
 - "sent" and "error" carry the browser's ref; "close"/"close_survey" answer
   nothing on success (the "conversation" frame follows from the webhook).
-- "sent".sequence may be null if LivePerson's answer carried none.
+- "sent".sequence may be null if LivePerson's answer carried none; "sent".dialog_id
+  is the dialog it went to: sequences are numbered per dialog, so the page keys
+  messages by (dialog, sequence), and a "receipt" names its "dialog".
 """
 
 import asyncio
@@ -104,7 +106,7 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
             content = await self.actions.get()
             ref = content.get("ref")
             try:
-                sequence = await off_loop(_act)(self.chat.pk, content)
+                sequence, dialog_id = await off_loop(_act)(self.chat.pk, content)
             except exceptions.ChatError as exc:
                 await self.send_json({"type": "error", "ref": ref, "message": exc.message})
                 continue
@@ -113,7 +115,8 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "error", "ref": ref, "message": "Something went wrong."})
                 continue
             if content["action"] in ("send_text", "quick_reply", "survey_answer"):
-                await self.send_json({"type": "sent", "ref": ref, "sequence": sequence})
+                sent = {"type": "sent", "ref": ref, "sequence": sequence, "dialog_id": dialog_id}
+                await self.send_json(sent)
 
     # --- Group handlers (conversation_events is the stream's) ---
 
@@ -172,10 +175,15 @@ def _history(chat: ChatConversation, session) -> list[dict] | None:
     return history.conversation_history(conversation=chat, bearer=lp["bearer"])
 
 
-def _act(pk: int, content: dict) -> int | None:
+def _act(pk: int, content: dict) -> tuple[int | None, str]:
     """Carry out one browser action on a freshly read conversation (another socket
-    or a webhook may have changed its dialog)."""
+    or a webhook may have changed its dialog): the sequence LivePerson gave, and the
+    dialog the action went to (sequences are per dialog)."""
     chat = ChatConversation.objects.select_related("installation").get(pk=pk)
+    return _carry_out(chat, content), chat.dialog_id
+
+
+def _carry_out(chat: ChatConversation, content: dict) -> int | None:
     action = content["action"]
     if action == "send_text":
         return actions.conversation_send_text(conversation=chat, text=_text(content))
@@ -193,8 +201,12 @@ def _act(pk: int, content: dict) -> int | None:
         return actions.conversation_chat_state(conversation=chat, state=str(content.get("state")))
     if action == "receipt":
         sequences = content.get("sequences") if isinstance(content.get("sequences"), list) else []
+        dialog = content.get("dialog")
         return actions.conversation_receipt(
-            conversation=chat, status=str(content.get("status")), sequences=sequences
+            conversation=chat,
+            status=str(content.get("status")),
+            sequences=sequences,
+            dialog_id=dialog if isinstance(dialog, str) else None,
         )
     if action == "close":
         return actions.conversation_close(conversation=chat)

@@ -29,6 +29,7 @@ class AccountAdmin(admin.ModelAdmin):
         "name",
         "async_messaging",
         "webhook_signature",
+        "sequence_scope",
         "session_ttl_ms",
         "revision",
     ]
@@ -174,7 +175,7 @@ class DialogInline(admin.TabularInline):
     model = Dialog
     extra = 0
     can_delete = False
-    fields = ["dialog_id", "dialog_type", "state", "closed_by", "closed_cause"]
+    fields = ["dialog_id", "dialog_type", "state", "closed_by", "closed_cause", "last_sequence"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -183,7 +184,7 @@ class DialogInline(admin.TabularInline):
 
 @admin.register(MessagingConversation)
 class MessagingConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["conversation_id", "account", "state", "stage", "skill_id", "agent_mode", "last_sequence"]
+    list_display = ["conversation_id", "account", "state", "stage", "skill_id", "agent_mode"]
     list_filter = ["state", "stage", "agent_mode"]
     list_select_related = ["account"]
     raw_id_fields = ["account", "installation", "consumer"]

@@ -14,6 +14,7 @@ import time
 import uuid
 
 from django.db import transaction
+from django.db.models import F, Max
 
 from sandbox.models import Consumer, Dialog, Installation, MessagingConversation, MessagingEvent, Notification
 
@@ -117,11 +118,7 @@ def publish(
     transaction. Returns the stored event; `event.sequence` is what the Send API
     answers in `body.sequence`.
     """
-    sequence = None
-    if event.get("type") in SEQUENCED_EVENTS:
-        conversation.last_sequence += 1
-        conversation.save(update_fields=["last_sequence"])
-        sequence = conversation.last_sequence
+    sequence = _next_sequence(conversation, dialog) if event.get("type") in SEQUENCED_EVENTS else None
     record = MessagingEvent.objects.create(
         conversation=conversation,
         dialog=dialog,
@@ -136,6 +133,20 @@ def publish(
     )
     _queue(conversation, f"{MESSAGING_NOTIFICATION}.{event['type']}", _messaging_body(record))
     return record
+
+
+def _next_sequence(conversation: MessagingConversation, dialog: Dialog) -> int:
+    """The event's sequence (docs/LIVEPERSON.md, 'Sequences'): by default each dialog
+    numbers its own events from 0, so the survey dialog starts again, as in the survey
+    tutorial; an account with sequence_scope "conversation" numbers the whole conversation."""
+    if conversation.account.sequence_scope == "conversation":
+        last = conversation.dialogs.aggregate(last=Max("last_sequence"))["last"]
+        Dialog.objects.filter(pk=dialog.pk).update(last_sequence=last + 1)
+    else:
+        # An UPDATE that counts from the stored value: the caller's Dialog may be older.
+        Dialog.objects.filter(pk=dialog.pk).update(last_sequence=F("last_sequence") + 1)
+    dialog.refresh_from_db(fields=["last_sequence"])
+    return dialog.last_sequence
 
 
 def _messaging_body(record: MessagingEvent) -> dict:

@@ -30,6 +30,14 @@ class Account(models.Model):
     webhook_signature = models.CharField(
         max_length=8, choices=[("sha1", "HMAC-SHA1"), ("sha256", "HMAC-SHA256")], default="sha1"
     )
+    # How messaging events are numbered (docs/LIVEPERSON.md, 'Sequences'): per dialog, each
+    # starting at 0, as the survey tutorial shows (the default); or one numbering for the
+    # whole conversation, as the Webhooks Events page words it. A sandbox switch.
+    sequence_scope = models.CharField(
+        max_length=16,
+        choices=[("dialog", "Per dialog, from 0"), ("conversation", "One numbering per conversation")],
+        default="dialog",
+    )
 
     def __str__(self):
         return f"{self.account_id} ({self.name})"
@@ -219,9 +227,6 @@ class MessagingConversation(models.Model):
     close_reason = models.CharField(max_length=16, blank=True)
     agent_mode = models.CharField(max_length=16, choices=AgentMode.choices, default=AgentMode.SCRIPTED)
     assigned_agent_id = models.CharField(max_length=64, blank=True)
-    # The messaging sequence: every ContentEvent/AcceptStatusEvent/RichContentEvent
-    # of the conversation takes the next number (ChatStateEvents take none).
-    last_sequence = models.IntegerField(default=-1)
     start_ts = models.BigIntegerField()  # epoch ms, like LivePerson
     end_ts = models.BigIntegerField(default=-1)
     meta_updated_ts = models.BigIntegerField()
@@ -249,6 +254,10 @@ class Dialog(models.Model):
     meta_updated_ts = models.BigIntegerField()
     # Post-conversation survey: index of the question being asked.
     survey_step = models.PositiveSmallIntegerField(default=0)
+    # The last messaging sequence of the dialog: every ContentEvent, AcceptStatusEvent and
+    # RichContentEvent takes the next number (ChatStateEvents take none); see
+    # Account.sequence_scope for where numbering starts.
+    last_sequence = models.IntegerField(default=-1)
 
     class Meta:
         ordering = ["id"]

@@ -132,7 +132,7 @@ def _statuses(record: MessagingEvent) -> list[dict]:
         return []
     return [
         {
-            "messageId": f"ms::conv:{record.conversation.conversation_id}::msg:{sequence}",
+            "messageId": _message_id_of(record.dialog.dialog_id, sequence),
             "seq": sequence,
             "dialogId": record.dialog.dialog_id,
             "time": _iso(record.server_timestamp),
@@ -192,7 +192,14 @@ def _sent_by(record: MessagingEvent) -> str:
 
 
 def _message_id(record: MessagingEvent) -> str:
-    return f"ms::conv:{record.conversation.conversation_id}::msg:{record.sequence}"
+    return _message_id_of(record.dialog.dialog_id, record.sequence)
+
+
+def _message_id_of(dialog_id: str, sequence: int | None) -> str:
+    """The docs' form, ms::conv:<conversationId>::msg:<seq>, for the MAIN dialog (whose id
+    is the conversation's); sequences restart in the survey dialog, so its messages name
+    that dialog instead, to stay unique (docs/LIVEPERSON.md, 'Sequences')."""
+    return f"ms::conv:{dialog_id}::msg:{sequence}"
 
 
 def _iso(ms: int) -> str:

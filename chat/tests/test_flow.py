@@ -32,7 +32,9 @@ async def test_start_text_echo_and_close(admin, chat_app, workers):
     await communicator.send_json_to({"action": "send_text", "ref": "r1", "text": "hi there"})
     frames = await frames_until(communicator, has_text("You said: hi there", "ASSIGNED_AGENT"))
     sent = [f for f in frames if f["type"] == "sent"]
-    assert sent == [{"type": "sent", "ref": "r1", "sequence": sent[0]["sequence"]}]
+    assert sent == [
+        {"type": "sent", "ref": "r1", "sequence": sent[0]["sequence"], "dialog_id": chat.main_dialog_id}
+    ]
     assert isinstance(sent[0]["sequence"], int)
 
     await communicator.send_json_to({"action": "close"})

@@ -33,16 +33,19 @@ export function sendQuickReply(text, metadata) {
   return sendAction(action, text);
 }
 
-export function sendSucceeded(ref, sequence) {
+// `dialog` is where the server sent it: the page's idea of the current dialog may be late.
+export function sendSucceeded(ref, sequence, dialog) {
   const bubble = state.pending.get(ref);
   if (!bubble) return;
   state.pending.delete(ref);
-  const key = keyOf(currentDialog(), sequence);
+  const sentTo = typeof dialog === "string" && dialog ? dialog : currentDialog();
+  const key = keyOf(sentTo, sequence);
   if (state.mine.has(key)) {
     bubble.remove(); // the webhook echo of this message came first and is shown
     return;
   }
-  registerMine(bubble, currentDialog(), sequence);
+  registerMine(bubble, sentTo, sequence);
+  if (typeof sequence === "number") state.shown.add(key);
 }
 
 export function sendFailed(ref, message) {

@@ -6,12 +6,22 @@ import { quickReplies } from "./quick_replies.js";
 import { renderStructured } from "./structured.js";
 import { element, isObject, keyOf, originatorRole } from "./util.js";
 
+// Messages are known by (dialog, sequence): sequences restart in each dialog (the
+// survey's starts again at 0), so a sequence alone names one message per dialog.
+function alreadyShown(dialog, sequence) {
+  return typeof sequence === "number" && state.shown.has(keyOf(dialog, sequence));
+}
+
+function markShown(dialog, sequence) {
+  if (typeof sequence === "number") state.shown.add(keyOf(dialog, sequence));
+}
+
 export function messageReceived(change, lpEvent, fromConsumer, receivedAt) {
-  const sequence = change.sequence;
-  if (state.historySeqs.has(sequence)) return; // shown from the messaging history already
+  if (alreadyShown(change.dialogId, change.sequence)) return; // from the messaging history, or twice
   const when = typeof change.serverTimestamp === "number" ? change.serverTimestamp : receivedAt;
   if (fromConsumer) consumerMessage(change, lpEvent, when);
   else agentMessage(change, lpEvent, when);
+  markShown(change.dialogId, change.sequence);
   scrollDown();
 }
 
@@ -70,12 +80,14 @@ export function agentReceiptSeen(change, lpEvent) {
   });
 }
 
+// History records not already shown from the webhook events (which come first on a
+// fresh connect) or from an earlier history frame.
 export function historyReceived(records) {
   records
-    .filter((record) => isObject(record) && !state.historySeqs.has(record.seq))
+    .filter((record) => isObject(record) && !alreadyShown(record.dialog_id, record.seq))
     .sort((a, b) => (a.time || 0) - (b.time || 0))
     .forEach((record) => {
-      state.historySeqs.add(record.seq);
+      markShown(record.dialog_id, record.seq);
       ui.historyBox.append(historyBubble(record));
     });
 }

@@ -43,7 +43,7 @@ export const state = {
   agentTicks: new Map(), // "dialog:sequence" -> what the agent's AcceptStatusEvents said
   agentMessages: new Map(), // "dialog:sequence" -> {dialog, sequence} of received messages
   ownReceipts: { ACCEPT: new Set(), READ: new Set() }, // keys the consumer already acknowledged
-  historySeqs: new Set(),
+  shown: new Set(), // "dialog:sequence" of every message shown (events and history)
   requestIds: new Set(),
   composing: false,
   idleTimer: null,

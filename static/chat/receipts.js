@@ -14,19 +14,23 @@ function sendReceipts() {
   const visible = document.visibilityState === "visible";
   const accept = [];
   const read = [];
+  const dialog = conversation.dialog_id;
   state.agentMessages.forEach((message, key) => {
-    // Receipts go to the current dialog: earlier dialogs' messages are left as they are.
-    if (message.dialog && message.dialog !== conversation.dialog_id) return;
+    // Receipts go to the dialog of the messages, the current one: sequences restart in
+    // each dialog, so MAIN's numbers mean other messages in the survey's. Earlier
+    // dialogs' messages are left as they are.
+    if (message.dialog !== dialog) return;
     if (!state.ownReceipts.ACCEPT.has(key) && !state.ownReceipts.READ.has(key)) accept.push([key, message.sequence]);
     if (visible && !state.ownReceipts.READ.has(key)) read.push([key, message.sequence]);
   });
-  receipt("ACCEPT", accept);
-  receipt("READ", read);
+  receipt("ACCEPT", dialog, accept);
+  receipt("READ", dialog, read);
 }
 
-function receipt(status, messages) {
+// The server sends it only while `dialog` is still the conversation's current dialog.
+function receipt(status, dialog, messages) {
   const sequences = messages.map(([, sequence]) => sequence);
-  if (!sequences.length || !send({ action: "receipt", status, sequences })) return;
+  if (!sequences.length || !send({ action: "receipt", status, dialog, sequences })) return;
   messages.forEach(([key]) => state.ownReceipts[status].add(key));
 }
 

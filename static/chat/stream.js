@@ -29,7 +29,7 @@ function receive(frame) {
   else if (frame.type === "events" && Array.isArray(frame.events)) frame.events.forEach(eventReceived);
   else if (frame.type === "history" && Array.isArray(frame.records)) historyReceived(frame.records);
   else if (frame.type === "requests" && Array.isArray(frame.requests)) frame.requests.forEach(requestLogged);
-  else if (frame.type === "sent") sendSucceeded(frame.ref, frame.sequence);
+  else if (frame.type === "sent") sendSucceeded(frame.ref, frame.sequence, frame.dialog_id);
   else if (frame.type === "error") sendFailed(frame.ref, frame.message);
   scheduleReceipts();
 }

@@ -239,12 +239,15 @@ def _checked_out() -> int:
     return stats["pool_size"] - stats["pool_available"]
 
 
-async def test_open_sockets_hold_no_pooled_connection(installation, session_cookie):
+async def test_open_sockets_hold_no_pooled_connection(installation, session_cookie, settings):
+    settings.WEBHOOK_RESYNC_SECONDS = 3600  # no periodic check's query while counting
     await post_signed(payloads.messaging(payloads.content(1)))
-    path = f"/ws/conversations/{(await Conversation.objects.aget()).pk}/events/"
+    conversation = await Conversation.objects.aget()
+    path = f"/ws/conversations/{conversation.pk}/events/"
     first = _socket(path, session_cookie)
     assert (await first.connect(timeout=10))[0]  # a loaded machine: not the 1 s default
     assert await _seqs(first) == [1]
+    await _caught_up(conversation.pk, sockets=1)
     # Counted once the first socket is up: the session and auth middleware's calls
     # run in channels' one shared thread, which keeps its connection under test.
     before = _checked_out()
@@ -253,7 +256,18 @@ async def test_open_sockets_hold_no_pooled_connection(installation, session_cook
     for communicator in sockets:
         assert (await communicator.connect(timeout=10))[0]
         assert await _seqs(communicator) == [1]
+    # After its "events" frame a socket asks the database once more (nothing newer?):
+    # counted while that query runs, its connection looked kept.
+    await _caught_up(conversation.pk, sockets=13)
 
     assert _checked_out() <= before  # others may hand theirs back meanwhile; none is kept
     for communicator in [first, *sockets]:
         await communicator.disconnect(timeout=10)
+
+
+async def _caught_up(conversation_pk: int, *, sockets: int) -> None:
+    """Until that many sockets have finished their first catch-up (they register with the
+    periodic check right after it)."""
+    async with asyncio.timeout(10):
+        while len(resync.watch().subscribers.get(conversation_pk, ())) < sockets:
+            await asyncio.sleep(0.005)

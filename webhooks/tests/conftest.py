@@ -3,7 +3,8 @@ from channels.testing import HttpCommunicator
 
 from apps_admin.models import Installation
 from connector_site.asgi import application
-from webhooks import ingest, secrets
+from webhooks import ingest, records, secrets
+from webhooks.notifications import parse
 from webhooks.payloads import ACCOUNT, CLIENT_ID, SECRET, encode, headers_for
 
 WEBHOOK_PATH = "/notifications/event"
@@ -53,3 +54,17 @@ def session_cookie(client, transactional_db):
     user = User.objects.create(username="90000001:admin", lp_account_id=ACCOUNT, lp_login_name="admin")
     client.force_login(user)
     return client.cookies["sessionid"].value
+
+
+def accepted_record(notification: dict) -> records.DeliveryRecord:
+    """The receiver's record of a signed, accepted delivery of `notification`."""
+    notification_type, changes = parse(encode(notification))
+    return records.DeliveryRecord(
+        status=200,
+        accepted=True,
+        reason="accepted",
+        account_id=ACCOUNT,
+        client_id=CLIENT_ID,
+        notification_type=notification_type,
+        changes=changes,
+    )

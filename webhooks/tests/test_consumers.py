@@ -12,9 +12,7 @@ from accounts.models import User
 from connector_site.asgi import application
 from webhooks import payloads, records, resync, selectors, store
 from webhooks.models import Conversation
-from webhooks.notifications import parse
-from webhooks.payloads import encode
-from webhooks.tests.conftest import post_signed
+from webhooks.tests.conftest import accepted_record, post_signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,17 +26,7 @@ def _socket(path: str, cookie: str | None):
 
 def _store_silently(*changes) -> list[records.Stored]:
     """Store events as the receiver does, without broadcasting them (a lost message)."""
-    notification_type, parsed = parse(encode(payloads.messaging(*changes)))
-    record = records.DeliveryRecord(
-        status=200,
-        accepted=True,
-        reason="accepted",
-        account_id=payloads.ACCOUNT,
-        client_id=payloads.CLIENT_ID,
-        notification_type=notification_type,
-        changes=parsed,
-    )
-    return store.store_batch([record])
+    return store.store_batch([accepted_record(payloads.messaging(*changes))])
 
 
 async def _conversation() -> Conversation:

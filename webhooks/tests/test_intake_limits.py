@@ -13,7 +13,7 @@ from django.db import DatabaseError, connection
 from webhooks import ingest, notifications, payloads, records, refusals
 from webhooks.models import Conversation, Delivery, Event
 from webhooks.payloads import encode, headers_for
-from webhooks.tests.conftest import post, post_signed
+from webhooks.tests.conftest import accepted_record, post, post_signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -173,16 +173,7 @@ async def test_one_bad_record_fails_alone_and_its_batch_is_stored(installation, 
 
 
 def _record(seq: int) -> records.DeliveryRecord:
-    kind, changes = notifications.parse(encode(payloads.messaging(payloads.content(seq))))
-    return records.DeliveryRecord(
-        status=200,
-        accepted=True,
-        reason="accepted",
-        account_id=payloads.ACCOUNT,
-        client_id=payloads.CLIENT_ID,
-        notification_type=kind,
-        changes=changes,
-    )
+    return accepted_record(payloads.messaging(payloads.content(seq)))
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 
 from webhooks import payloads, records, store_postgresql
-from webhooks.notifications import parse
 from webhooks.store_postgresql import FUNCTION_SQL
+from webhooks.tests.conftest import accepted_record
 
 pytestmark = pytest.mark.django_db
 
@@ -31,22 +31,10 @@ def test_it_runs_without_sequential_scans():
 
 
 def _batch(first_sequence: int, conversations: int) -> list[records.DeliveryRecord]:
-    batch = []
-    for n in range(conversations):
-        body = payloads.messaging(payloads.content(first_sequence, conversation=f"conv-{n}"))
-        notification_type, changes = parse(payloads.encode(body))
-        batch.append(
-            records.DeliveryRecord(
-                status=200,
-                accepted=True,
-                reason="accepted",
-                account_id=payloads.ACCOUNT,
-                client_id=payloads.CLIENT_ID,
-                notification_type=notification_type,
-                changes=changes,
-            )
-        )
-    return batch
+    return [
+        accepted_record(payloads.messaging(payloads.content(first_sequence, conversation=f"conv-{n}")))
+        for n in range(conversations)
+    ]
 
 
 def _plans_of(call) -> list[str]:

@@ -17,6 +17,7 @@ other layer (the in-memory one of `make run`) gets plain group_send calls.
 """
 
 import asyncio
+import weakref
 
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
@@ -50,12 +51,18 @@ async def _publish(shard, publishes: list[tuple[str, bytes]]) -> None:
             await pipe.execute()
 
 
+# Checked once per layer, not on every broadcast: the classes do not change while it runs.
+_checked: "weakref.WeakKeyDictionary[RedisPubSubChannelLayer, bool]" = weakref.WeakKeyDictionary()
+
+
 def pipelines_work(layer: RedisPubSubChannelLayer) -> bool:
     """Whether the layer still has every internal this module uses (else: reported, False)."""
-    missing = _missing_internals(layer)
-    if missing:
-        degraded.report(FALLBACK, f"channels_redis lacks {', '.join(missing)}: one PUBLISH per message")
-    return not missing
+    if layer not in _checked:
+        missing = _missing_internals(layer)
+        if missing:
+            degraded.report(FALLBACK, f"channels_redis lacks {', '.join(missing)}: one PUBLISH per message")
+        _checked[layer] = not missing
+    return _checked[layer]
 
 
 def _missing_internals(layer) -> list[str]:

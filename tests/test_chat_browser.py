@@ -56,12 +56,18 @@ def _agent(page, text):
     return page.locator(".msg.agent", has_text=text)
 
 
-def test_a_whole_conversation(daphne, page, settings):
+def _with_a_demo_app(page, daphne, settings) -> list[str]:
+    """Logged in as the sandbox's admin with a new demo app; the page's script errors, as they come."""
     settings.SANDBOX_WEBHOOK_RETRY_SCALE = 0.01
     script_errors = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
     _log_in(page, daphne, ADMIN)
     _create_demo_app(page)
+    return script_errors
+
+
+def test_a_whole_conversation(daphne, page, settings):
+    script_errors = _with_a_demo_app(page, daphne, settings)
     with running_workers():
         _start(page)
         expect(page).to_have_url(re.compile(r"/chat/\d+/$"))

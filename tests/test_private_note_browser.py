@@ -9,9 +9,7 @@ from playwright.sync_api import expect
 
 from chat.models import ChatConversation
 from chat.tests.conftest import running_workers
-from conftest import ADMIN
-from tests.test_chat_browser import LONG, _agent, _create_demo_app, _start
-from tests.test_login_browser import _log_in
+from tests.test_chat_browser import LONG, _agent, _start, _with_a_demo_app
 
 pytestmark = pytest.mark.browser
 
@@ -19,11 +17,7 @@ NOTE = "Private: offer this customer a discount"
 
 
 def test_a_private_note_never_reaches_the_consumers_chat(daphne, page, settings):
-    settings.SANDBOX_WEBHOOK_RETRY_SCALE = 0.01
-    script_errors = []
-    page.on("pageerror", lambda error: script_errors.append(str(error)))
-    _log_in(page, daphne, ADMIN)
-    _create_demo_app(page)
+    script_errors = _with_a_demo_app(page, daphne, settings)
     with running_workers():
         _start(page, survey_skill="")
         expect(_agent(page, "You said: Hello agent")).to_be_visible(timeout=LONG)

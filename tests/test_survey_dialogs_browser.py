@@ -9,10 +9,8 @@ from playwright.sync_api import expect
 from apps_admin.models import Installation
 from chat.models import ChatConversation
 from chat.tests.conftest import running_workers
-from conftest import ADMIN
 from sandbox.models import MessagingEvent
-from tests.test_chat_browser import LONG, _agent, _consumer, _create_demo_app, _start
-from tests.test_login_browser import _log_in
+from tests.test_chat_browser import LONG, _agent, _consumer, _start, _with_a_demo_app
 
 pytestmark = pytest.mark.browser
 
@@ -51,11 +49,7 @@ def _receipts_name_their_own_dialogs_messages(conversation_id: str) -> list:
 
 
 def test_a_survey_with_its_own_sequences_survives_a_reload(daphne, page, settings):
-    settings.SANDBOX_WEBHOOK_RETRY_SCALE = 0.01
-    script_errors = []
-    page.on("pageerror", lambda error: script_errors.append(str(error)))
-    _log_in(page, daphne, ADMIN)
-    _create_demo_app(page)
+    script_errors = _with_a_demo_app(page, daphne, settings)
     with running_workers():
         _start(page)
         expect(_agent(page, "You said: Hello agent")).to_be_visible(timeout=LONG)

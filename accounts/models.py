@@ -65,3 +65,41 @@ class LoginAttempt(models.Model):
     def __str__(self):
         outcome = "ok" if self.succeeded else self.reason
         return f"{self.login_name}@{self.account_id} from {self.ip_address}: {outcome}"
+
+
+class AccessToken(models.Model):
+    """A personal access token for the JSON API and the forwarder (docs/API.md).
+
+    Only the sha256 of the raw token is kept: the raw token is shown once, at
+    creation. The token carries the account its user was in when it was made,
+    so it never reaches another account's data.
+    """
+
+    SCOPE_FULL = "full"
+    SCOPE_READ = "read"
+    SCOPE_FORWARD = "forward"
+    SCOPE_CHOICES = [
+        (SCOPE_FULL, "Full access"),
+        (SCOPE_READ, "Read-only (API and stream)"),
+        (SCOPE_FORWARD, "Forward only (stream)"),
+    ]
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_tokens")
+    account_id = models.CharField("LivePerson account", max_length=64)
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=16, choices=SCOPE_CHOICES)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…, {self.scope})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

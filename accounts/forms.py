@@ -1,6 +1,8 @@
 from django import forms
 from django.core.validators import RegexValidator
 
+from accounts.models import AccessToken
+
 
 class LoginForm(forms.Form):
     account_id = forms.CharField(
@@ -23,3 +25,15 @@ class LoginForm(forms.Form):
 
     def clean_account_id(self):
         return self.cleaned_data["account_id"].strip()
+
+
+class AccessTokenCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="Where the token is used, e.g. “laptop forwarder”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    scope = forms.ChoiceField(
+        label="Scope", choices=AccessToken.SCOPE_CHOICES, initial=AccessToken.SCOPE_READ
+    )

@@ -6,17 +6,21 @@ would send. Taking a conversation over stops the scripted agent (sandbox.agent);
 handing it back lets the script answer the consumer's next message.
 """
 
+import re
 from datetime import UTC, datetime
 
 from django.db import transaction
 from django.db.models import QuerySet
 
-from sandbox import agent, messaging
+from sandbox import agent, messaging, swift
 from sandbox.models import Dialog, MessagingConversation, MessagingEvent
 
 CLOSED_BY_AGENT = "Closed by agent"
 AGENT_CHAT_STATES = {"COMPOSING", "ACTIVE", "PAUSE"}
 TRANSCRIPT_LIMIT = 500
+# Skill ids are LivePerson's numeric ids (a long); the model keeps up to 32 characters.
+SKILL_ID = re.compile(r"[0-9]{1,19}")
+SAMPLE_CAPTION = "Sandbox sample image"
 
 
 class AgentDeskError(Exception):
@@ -65,6 +69,7 @@ def conversation_state(conversation: MessagingConversation) -> dict:
         "stage": conversation.stage,
         "agentMode": conversation.agent_mode,
         "assignedAgentId": conversation.assigned_agent_id,
+        "skillId": conversation.skill_id,
         "mainDialogOpen": conversation.dialogs.filter(dialog_type=Dialog.Type.MAIN, state="OPEN").exists(),
     }
 
@@ -167,6 +172,74 @@ def agent_close(*, conversation_id: str) -> Dialog | None:
     survey = messaging.close_main_dialog(conversation, cause=CLOSED_BY_AGENT, closed_by="AGENT")
     agent.react(conversation, trigger="survey_opened" if survey else "closed")
     return survey
+
+
+@transaction.atomic
+def agent_transfer(*, conversation_id: str, skill_id: str) -> MessagingConversation:
+    """Transfer to another skill: the agent leaves and the conversation waits on the new
+    skill (docs/LIVEPERSON.md, 'Agent-side changes'). The person stays in charge: the
+    script does not pick it up behind their back."""
+    skill_id = (skill_id or "").strip()
+    if not SKILL_ID.fullmatch(skill_id):
+        raise AgentDeskError("A skill id is a number of up to 19 digits.")
+    conversation, _ = _locked_main(conversation_id)
+    if skill_id == conversation.skill_id:
+        raise AgentDeskError(f"The conversation is on skill {skill_id} already.")
+    _person_in_charge(conversation)
+    messaging.transfer_to_skill(conversation, skill_id)
+    return conversation
+
+
+@transaction.atomic
+def agent_back_to_queue(*, conversation_id: str) -> MessagingConversation:
+    """The agent hands the conversation back to the queue of its skill."""
+    conversation, _ = _locked_main(conversation_id)
+    if not conversation.assigned_agent_id:
+        raise AgentDeskError("The conversation is in the queue already.")
+    _person_in_charge(conversation)
+    messaging.unassign_agent(conversation)
+    return conversation
+
+
+@transaction.atomic
+def agent_resume(*, conversation_id: str) -> MessagingConversation:
+    """An agent takes a waiting conversation from the queue and resumes it."""
+    conversation, _ = _locked_main(conversation_id)
+    if conversation.assigned_agent_id:
+        raise AgentDeskError("An agent has the conversation already.")
+    _person_in_charge(conversation)
+    messaging.assign_agent(conversation)
+    return conversation
+
+
+@transaction.atomic
+def agent_send_file(*, conversation_id: str) -> MessagingEvent:
+    """A hosted/file ContentEvent of the assigned agent with the sandbox's sample image,
+    stored in swift like a consumer's upload (docs/LIVEPERSON.md, 'Send API: file sharing').
+    Refused where the account's file sharing is off, as the workspace would."""
+    conversation, dialog = _locked_main(conversation_id)
+    if not conversation.account.file_sharing:
+        raise AgentDeskError("File sharing is off for this account (messaging.file.sharing.enabled).")
+    stored = swift.sample_file_store(account=conversation.account)
+    event = {
+        "type": "ContentEvent",
+        "contentType": "hosted/file",
+        "message": {
+            "caption": SAMPLE_CAPTION,
+            "relativePath": stored.relative_path,
+            "fileType": stored.file_type,
+            "preview": swift.sample_preview(),
+        },
+    }
+    return _publish(conversation, dialog, event)
+
+
+def _person_in_charge(conversation: MessagingConversation) -> None:
+    """Whoever acts on the agent page answers from now on: the script's plans are dropped."""
+    agent.tasks_cancel(conversation, kinds=agent.AGENT_KINDS)
+    if conversation.agent_mode != MessagingConversation.AgentMode.HUMAN:
+        conversation.agent_mode = MessagingConversation.AgentMode.HUMAN
+        conversation.save(update_fields=["agent_mode"])
 
 
 @transaction.atomic

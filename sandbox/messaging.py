@@ -200,6 +200,12 @@ def conversation_result(conversation: MessagingConversation) -> dict:
         "startTs": conversation.start_ts,
         "metaDataLastUpdateTs": conversation.meta_updated_ts,
         "ttr": {"ttrType": conversation.ttr_type or "NORMAL", "value": 3600},
+        # Where the conversation is routed now: LivePerson's notifications carry it next
+        # to skillId (docs/LIVEPERSON.md, 'Agent-side changes').
+        "conversationHandlerDetails": {
+            "accountId": conversation.account.account_id,
+            "skillId": conversation.skill_id,
+        },
     }
     if conversation.close_reason:
         details["closeReason"] = conversation.close_reason
@@ -242,6 +248,26 @@ def assign_agent(conversation: MessagingConversation, agent_id: str = SANDBOX_AG
     conversation.assigned_agent_id = agent_id
     conversation.meta_updated_ts = _next_update_ts(conversation)
     conversation.save(update_fields=["assigned_agent_id", "meta_updated_ts"])
+    conversation_changed(conversation)
+
+
+def unassign_agent(conversation: MessagingConversation) -> None:
+    """Back to the queue (ParticipantsChange REMOVE ASSIGNED_AGENT): the conversation
+    waits, on its skill, for an agent (docs/LIVEPERSON.md, 'Agent-side changes')."""
+    conversation.assigned_agent_id = ""
+    conversation.meta_updated_ts = _next_update_ts(conversation)
+    conversation.save(update_fields=["assigned_agent_id", "meta_updated_ts"])
+    conversation_changed(conversation)
+
+
+def transfer_to_skill(conversation: MessagingConversation, skill_id: str) -> None:
+    """Transfer (ParticipantsChange REMOVE ASSIGNED_AGENT with Skill UPDATE, in one
+    request): the agent leaves and the conversation waits on the new skill, which is
+    now its last skill (the one that decides the survey). One ExConversation change."""
+    conversation.assigned_agent_id = ""
+    conversation.skill_id = skill_id
+    conversation.meta_updated_ts = _next_update_ts(conversation)
+    conversation.save(update_fields=["assigned_agent_id", "skill_id", "meta_updated_ts"])
     conversation_changed(conversation)
 
 

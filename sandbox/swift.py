@@ -6,8 +6,11 @@ HMAC-SHA1(key, "<METHOD>\\n<expires>\\n<path>") in hex, so a URL signed for PUT
 cannot be used to GET, and none works after `temp_url_expires`.
 """
 
+import base64
+import functools
 import hashlib
 import hmac
+import io
 import secrets
 import time
 import uuid
@@ -15,6 +18,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.utils import timezone
+from PIL import Image
 
 from sandbox.models import Account, StoredFile
 
@@ -105,3 +109,31 @@ def file_get(*, relative_path: str) -> tuple[bytes, str]:
     if stored is None:
         raise SwiftError(404, "No such object")
     return bytes(stored.content), CONTENT_TYPES.get(stored.file_type, "application/octet-stream")
+
+
+# --- The agent page's sample image --------------------------------------------------
+
+
+@functools.cache
+def _sample_png() -> bytes:
+    """A small, fixed PNG: what the sandbox agent sends as a file (no upload to parse)."""
+    image = Image.new("RGB", (96, 64), (41, 98, 160))
+    image.paste((250, 200, 60), (12, 12, 84, 52))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def sample_file_store(*, account: Account) -> StoredFile:
+    """The sample image stored for the account, as if uploaded through a temp URL."""
+    data = _sample_png()
+    stored = upload_slot_create(account=account, file_type="PNG", file_size=len(data))
+    stored.content = data
+    stored.uploaded_at = timezone.now()
+    stored.save(update_fields=["content", "uploaded_at"])
+    return stored
+
+
+def sample_preview() -> str:
+    """The sample's preview, a data URL far under LivePerson's 30 KB."""
+    return "data:image/png;base64," + base64.b64encode(_sample_png()).decode()

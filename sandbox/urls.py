@@ -72,6 +72,10 @@ agent_patterns = [
     path(f"{agent_conversation}/private-note", views_agent.private_note, name="agent-private-note"),
     path(f"{agent_conversation}/chat-state", views_agent.chat_state, name="agent-chat-state"),
     path(f"{agent_conversation}/read", views_agent.mark_read, name="agent-read"),
+    path(f"{agent_conversation}/transfer", views_agent.transfer, name="agent-transfer"),
+    path(f"{agent_conversation}/back-to-queue", views_agent.back_to_queue, name="agent-back-to-queue"),
+    path(f"{agent_conversation}/resume", views_agent.resume, name="agent-resume"),
+    path(f"{agent_conversation}/file", views_agent.send_file, name="agent-file"),
     path(f"{agent_conversation}/close", views_agent.close, name="agent-close"),
     path(f"{agent_conversation}/mode", views_agent.mode, name="agent-mode"),
 ]

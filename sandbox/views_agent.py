@@ -74,6 +74,27 @@ def mark_read(request, conversation_id):
 
 
 @require_POST
+def transfer(request, conversation_id):
+    skill_id = request.POST.get("skill_id", "")
+    return _act(request, conversation_id, agent_desk.agent_transfer, skill_id=skill_id)
+
+
+@require_POST
+def back_to_queue(request, conversation_id):
+    return _act(request, conversation_id, agent_desk.agent_back_to_queue)
+
+
+@require_POST
+def resume(request, conversation_id):
+    return _act(request, conversation_id, agent_desk.agent_resume)
+
+
+@require_POST
+def send_file(request, conversation_id):
+    return _act(request, conversation_id, agent_desk.agent_send_file)
+
+
+@require_POST
 def close(request, conversation_id):
     return _act(request, conversation_id, agent_desk.agent_close)
 

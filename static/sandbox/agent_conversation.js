@@ -56,6 +56,14 @@
     root.querySelector("[data-role=state]").textContent = conversation.state;
     root.querySelector("[data-role=stage]").textContent = conversation.stage;
     root.querySelector("[data-role=mode]").textContent = MODE_LABELS[conversation.agentMode] || conversation.agentMode;
+    root.querySelector("[data-role=skill]").textContent = conversation.skillId;
+    const assignment = root.querySelector("[data-role=assignment]");
+    assignment.textContent = conversation.assignedAgentId ? "assigned to " : "waiting in the queue";
+    if (conversation.assignedAgentId) {
+      const agentId = document.createElement("code");
+      agentId.textContent = conversation.assignedAgentId;
+      assignment.append(agentId);
+    }
     const human = conversation.agentMode === "human";
     modeForm.querySelector("input[name=mode]").value = human ? "scripted" : "human";
     modeForm.querySelector("button").textContent = human ? "Hand back to the script" : "Take over";
@@ -111,7 +119,7 @@
       return;
     }
     say("");
-    if (form.dataset.role === "reply" || form.dataset.role === "private-note") form.reset();
+    if (["reply", "private-note", "transfer"].includes(form.dataset.role)) form.reset();
     if (data.conversation) showConversation(data.conversation);
     poll();
   }

@@ -19,8 +19,11 @@ class Account(models.Model):
     # The App Install collection revision (`ac-revision`): bumped by every write
     # to any of the account's installations, echoed back in `If-Match`.
     revision = models.PositiveIntegerField(default=1)
-    # Site property messaging.file.sharing.enabled (docs/LIVEPERSON.md, 'Send API: file sharing').
-    file_sharing = models.BooleanField(default=True)
+    # Site property messaging.file.sharing.enabled (docs/LIVEPERSON.md, 'Send API: file sharing'):
+    # off until an admin sets it, as on LivePerson; the seed turns it on where wanted.
+    file_sharing = models.BooleanField(default=False)
+    # The Controller Bot permissions AUTO_MESSAGES needs (docs/LIVEPERSON.md, 'Features').
+    auto_messages = models.BooleanField(default=True)
     # Skills with a post-conversation survey bound to them (docs/LIVEPERSON.md,
     # 'Post-conversation survey'): closing the MAIN dialog of a conversation whose
     # skill is listed opens a POST_SURVEY dialog.
@@ -37,6 +40,22 @@ class Account(models.Model):
         max_length=16,
         choices=[("dialog", "Per dialog, from 0"), ("conversation", "One numbering per conversation")],
         default="dialog",
+    )
+    # What `ConversationStateField` CLOSE does (docs/LIVEPERSON.md, 'Closing'): the docs skip
+    # the survey with `Stage`, which implies this close may start it, so by default it acts
+    # like closing the MAIN dialog; "all" closes every dialog without a survey. A sandbox switch.
+    state_field_close = models.CharField(
+        max_length=16,
+        choices=[("survey", "Like closing MAIN: the survey may start"), ("all", "Closes everything")],
+        default="survey",
+    )
+    # How metaDataLastUpdateTs is stamped (docs/LIVEPERSON.md, 'Conversation changes'): the
+    # clock's milliseconds, so that distinct changes in one millisecond share it (LivePerson
+    # promises no uniqueness); or "unique", always later than the previous one. A sandbox switch.
+    update_ts = models.CharField(
+        max_length=16,
+        choices=[("clock", "The clock: may repeat"), ("unique", "Always later than the previous")],
+        default="clock",
     )
 
     def __str__(self):

@@ -5,6 +5,7 @@ SEED_ACCOUNTS = [
         "account_id": "90000001",
         "name": "Sandbox Brand",
         "async_messaging": True,
+        "file_sharing": True,
         # Conversations opened on this skill get a post-conversation survey
         # (docs/LIVEPERSON.md, 'Post-conversation survey').
         "survey_skill_ids": ["90001"],
@@ -20,9 +21,23 @@ SEED_ACCOUNTS = [
         "name": "Sandbox QA Brand",
         # Without Async Messaging, so the app's warning can be seen.
         "async_messaging": False,
+        "file_sharing": False,
         "survey_skill_ids": [],
         "users": [
             {"login_name": "admin", "password": "sandbox-admin", "user_id": "2000000001", "is_admin": True},
+        ],
+    },
+    {
+        # QA ids also start with "qa" (docs/LIVEPERSON.md, 'Service discovery (CSDS)'). It can chat,
+        # but its site property messaging.file.sharing.enabled is off, as it is on LivePerson
+        # until an admin sets it, so the app's refusal of images can be seen.
+        "account_id": "qa90000003",
+        "name": "Sandbox QA Brand without file sharing",
+        "async_messaging": True,
+        "file_sharing": False,
+        "survey_skill_ids": [],
+        "users": [
+            {"login_name": "admin", "password": "sandbox-admin", "user_id": "3000000001", "is_admin": True},
         ],
     },
 ]

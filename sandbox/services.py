@@ -36,6 +36,7 @@ def sandbox_seed() -> list[Account]:
             defaults={
                 "name": spec["name"],
                 "async_messaging": spec["async_messaging"],
+                "file_sharing": spec["file_sharing"],
                 "survey_skill_ids": spec["survey_skill_ids"],
             },
         )

@@ -174,7 +174,7 @@ FAULTS = {"redis": restart_redis, "postgres": restart_postgres, "daphne": kill_d
 async def fault_under_load(ctx: Context, name: str) -> dict:
     """Open loop at --rate for --duration s; the fault starts FAULT_AT into it."""
     args = ctx.args
-    with ctx.daphnes(args.processes) as servers, ctx.worker():
+    with ctx.daphnes(args.processes) as servers, ctx.worker(jobs=args.worker_jobs):
         ports = [server.port for server in servers]
         async with live_conversations(ctx, ports, args.conversations) as live:
             replayer = Replayer(ports, retry_scale=args.retry_scale)
@@ -304,7 +304,7 @@ def worker_killed(ctx: Context) -> dict:
 async def flood(ctx: Context, concurrency: int) -> dict:
     """--flood-events as fast as they are accepted, over `concurrency` connections."""
     args = ctx.args
-    with ctx.daphnes(args.processes) as servers, ctx.worker():
+    with ctx.daphnes(args.processes) as servers, ctx.worker(jobs=args.worker_jobs):
         ports = [server.port for server in servers]
         async with live_conversations(ctx, ports, args.conversations) as live:
             replayer = Replayer(ports, retry_scale=args.retry_scale, connections=concurrency)
@@ -324,7 +324,7 @@ async def soak(ctx: Context) -> dict:
     """--rate for --soak-minutes, sampling memory every --sample-seconds."""
     args = ctx.args
     duration = args.soak_minutes * 60
-    with ctx.daphnes(args.processes) as servers, ctx.worker() as worker:
+    with ctx.daphnes(args.processes) as servers, ctx.worker(jobs=args.worker_jobs) as worker:
         ports = [server.port for server in servers]
         pids = {**{f"daphne :{s.port}": s.pid for s in servers}, "worker": worker.pid}
         async with live_conversations(ctx, ports, args.conversations) as live:

@@ -90,6 +90,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=60,
         help="soak window: memory and latency samples (default 60)",
     )
+    add(
+        "--worker-jobs",
+        type=lambda text: tuple(part.strip() for part in text.split(",") if part.strip()),
+        default=(),
+        help="the worker's jobs in the load scenarios, comma-separated (default: all of WORKER_JOBS);"
+        " e.g. to measure what one job adds",
+    )
     add("--database-name", default="connector_site_bench_faults", help="in the run's own PostgreSQL")
     add("--output", type=Path, help="JSON results file (default bench/results/faults-<timestamp>.json)")
     add("--docs", type=Path, default=ROOT / "docs" / "PERFORMANCE.md", help="Markdown file to update")

@@ -1,0 +1,200 @@
+"""Every page of the site, with the data that fills it: the list that
+tests/test_every_page_browser.py checks at a phone's and a laptop's width and that
+bin/screenshots photographs.
+
+The list is checked against the URL conf: a named URL is either a page here or
+excluded below with the reason, so a new page cannot be forgotten.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+WIDTHS = {"phone": (390, 844), "laptop": (1280, 800)}
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # the URL name, with its namespace
+    path: Callable[[dict], str]  # from the tour's data (ids of what it created)
+    key: list[str]  # selectors that must be visible
+    logged_in: bool = True
+    label: str = ""  # when one URL name is shown in two states
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", f"{self.name} {self.label}".lower()).strip("-")
+
+
+def _fixed(path: str):
+    return lambda data: path
+
+
+PAGES = [
+    # Logged out.
+    Page("accounts:login", _fixed("/accounts/login/"), ["form[data-testid=login-form]"], logged_in=False),
+    Page("home", _fixed("/"), ["form[data-testid=login-form]"], logged_in=False, label="logged out"),
+    Page("admin:login", _fixed("/admin/login/"), ["#login-form"], logged_in=False),
+    Page("sandbox:index", _fixed("/sandbox/"), ["main h1"], logged_in=False),
+    Page("sandbox:agent-list", _fixed("/sandbox/agent/"), ["main h1"], logged_in=False),
+    Page(
+        "sandbox:agent-conversation",
+        lambda data: f"/sandbox/agent/{data['conversation_id']}/",
+        ["[data-testid=transcript]"],
+        logged_in=False,
+    ),
+    # Logged in, with a demo app, a conversation and its webhooks.
+    Page("home", _fixed("/"), ["[data-testid=apps-table]", "[data-testid=create-app]"]),
+    Page("apps_admin:create", _fixed("/apps/new/"), ["main form button[type=submit]"]),
+    Page(
+        "apps_admin:detail",
+        lambda data: f"/apps/{data['client_id']}/",
+        ["[data-testid=client-id]", "[data-testid=open-demo-chat]"],
+    ),
+    Page("apps_admin:edit", lambda data: f"/apps/{data['client_id']}/edit/", ["[data-testid=edit-form]"]),
+    Page(
+        "apps_admin:uninstall",
+        lambda data: f"/apps/{data['client_id']}/uninstall/",
+        ["button.danger[type=submit]"],
+    ),
+    Page("chat:list", _fixed("/chat/"), ["main table"]),
+    Page("chat:start", _fixed("/chat/new/"), ["[data-testid=start-form]"]),
+    Page("chat:detail", lambda data: f"/chat/{data['chat_pk']}/", ["[data-testid=conversation-id]"]),
+    Page("webhooks:delivery-list", _fixed("/events/"), ["[data-testid=deliveries-table]"]),
+    Page(
+        "webhooks:delivery-detail",
+        lambda data: f"/events/{data['delivery_pk']}/",
+        ["[data-testid=delivery-facts]"],
+    ),
+    Page("webhooks:conversation-list", _fixed("/conversations/"), ["[data-testid=conversations-table]"]),
+    Page(
+        "webhooks:conversation-detail",
+        lambda data: f"/conversations/{data['conversation_pk']}/",
+        ["[data-testid=timeline]"],
+    ),
+    Page("accounts:token-list", _fixed("/accounts/tokens/"), ["[data-testid=token-table]"]),
+    Page(
+        "accounts:token-revoke",
+        lambda data: f"/accounts/tokens/{data['token_pk']}/revoke/",
+        ["main form button[type=submit]"],
+    ),
+]
+
+# Named URLs that are not pages a person opens, each with the reason.
+EXCLUDED = {
+    "accounts:logout": "POST only: the Log out button of every page",
+    "health": "JSON for load balancers",
+    "apps_admin:secret": "POST only, JSON: the Reveal and Copy buttons of the app page",
+    "apps_admin:enable": "POST only: a button of the app page",
+    "apps_admin:disable": "POST only: a button of the app page",
+    "apps_admin:demo": "POST only: a button of the app page",
+    "chat:upload": "POST only: the chat page's image upload",
+    "chat:download": "a file, not a page",
+    "sandbox:agent-events": "JSON polled by the sandbox agent page",
+    "sandbox:agent-reply": "POST only: a form of the sandbox agent page",
+    "sandbox:agent-private-note": "POST only: a form of the sandbox agent page",
+    "sandbox:agent-chat-state": "POST only: a form of the sandbox agent page",
+    "sandbox:agent-read": "POST only: a form of the sandbox agent page",
+    "sandbox:agent-close": "POST only: a form of the sandbox agent page",
+    "sandbox:agent-mode": "POST only: a form of the sandbox agent page",
+    "sandbox:agent-transfer": "POST only: a form of the sandbox agent page",
+    "sandbox:agent-resume": "POST only: a form of the sandbox agent page",
+    "sandbox:agent-back-to-queue": "POST only: a form of the sandbox agent page",
+    "sandbox:agent-file": "POST only: a form of the sandbox agent page",
+    "webhooks:delivery-rows": "an HTML fragment: the new rows the events page fetches",
+}
+# Whole namespaces, with the reason.
+EXCLUDED_NAMESPACES = {
+    "admin": "Django's own admin pages, styled by Django: its login page is in the tour",
+}
+# The sandbox's LivePerson APIs answer JSON to the product, not pages to people.
+SANDBOX_APIS = {
+    "sandbox:login",
+    "sandbox:refresh",
+    "sandbox:logout",
+    "sandbox:feature-grants",
+    "sandbox:installation-list",
+    "sandbox:installation-detail",
+    "sandbox:app-token",
+    "sandbox:consumer-token",
+    "sandbox:conversation",
+    "sandbox:send",
+    "sandbox:swift-object",
+    "sandbox:conversation-search",
+}
+EXCLUDED.update(dict.fromkeys(SANDBOX_APIS, "a LivePerson API of the sandbox (JSON for the product)"))
+
+
+def url_names(resolver: URLResolver | None = None, namespace: str = "") -> set[str]:
+    """Every named URL of the URL conf, as 'namespace:name'."""
+    resolver = resolver or get_resolver()
+    names = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= url_names(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def uncovered(names: set[str]) -> set[str]:
+    """The named URLs neither toured nor excluded with a reason."""
+    toured = {page.name for page in PAGES}
+    return {
+        name
+        for name in names - toured - set(EXCLUDED)
+        if name.partition(":")[0] not in EXCLUDED_NAMESPACES or ":" not in name
+    }
+
+
+@dataclass
+class Watch:
+    """What went wrong on the current page: console errors, uncaught errors, failed requests."""
+
+    problems: list[str] = field(default_factory=list)
+
+    def attach(self, page) -> None:
+        page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
+        page.on("pageerror", lambda error: self.problems.append(f"script: {error}"))
+        page.on("requestfailed", self._failed)
+        page.on("response", self._response)
+
+    def _failed(self, request) -> None:
+        # Leaving a page cancels what it still had in flight: not the page's fault.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"failed: {request.url} {request.failure}")
+
+    def _response(self, response) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def take(self) -> list[str]:
+        problems, self.problems = self.problems, []
+        return problems
+
+
+OVERFLOW = "() => document.scrollingElement.scrollWidth - window.innerWidth"
+
+
+def visit(page, base_url: str, tour_page: Page, data: dict, watch: Watch, *, width: str, shots=None):
+    """Open one page at one width; the problems found, empty when it is right."""
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+    watch.take()
+    response = page.goto(f"{base_url}{tour_page.path(data)}")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(150)  # let the page's scripts draw
+    problems = [] if response and response.ok else [f"HTTP {response.status if response else '?'}"]
+    overflow = page.evaluate(OVERFLOW)
+    if overflow > 0:
+        problems.append(f"{overflow} px wider than the window")
+    for selector in tour_page.key:
+        locator = page.locator(selector).first
+        if not locator.is_visible():
+            problems.append(f"not visible: {selector}")
+    if shots is not None:
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=shots / f"{tour_page.slug}-{width}.png", full_page=True)
+    return problems + watch.take()

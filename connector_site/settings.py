@@ -291,6 +291,11 @@ WEBHOOK_RESYNC_GRACE_SECONDS = env.float("WEBHOOK_RESYNC_GRACE_SECONDS", default
 # How long a subscriber holds an event that arrived after a gap, waiting for the
 # missing ones to arrive too, before reading them from the database (webhooks/ordering.py).
 WEBHOOK_GAP_WAIT_SECONDS = env.float("WEBHOOK_GAP_WAIT_SECONDS", default=0.2)
+# The forwarder's stream (docs/FORWARDING.md): seconds between an open socket's
+# checks that its token is still active (and for conversations it may have
+# missed), and the most conversations one socket follows or one cursor names.
+FORWARD_CHECK_SECONDS = env.float("FORWARD_CHECK_SECONDS", default=3.0)
+FORWARD_MAX_CONVERSATIONS = env.int("FORWARD_MAX_CONVERSATIONS", default=5000)
 # Stored deliveries, events and conversations older than this many days are
 # deleted by the worker every WORKER_CLEANUP_INTERVAL_SECONDS; 0 keeps them forever.
 WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
@@ -306,6 +311,17 @@ WEBHOOK_PURGE_PAUSE_SECONDS = env.float("WEBHOOK_PURGE_PAUSE_SECONDS", default=0
 CHAT_IMAGE_MAX_PIXELS = env.int("CHAT_IMAGE_MAX_PIXELS", default=25_000_000)
 CHAT_IMAGE_MAX_FRAMES = env.int("CHAT_IMAGE_MAX_FRAMES", default=1000)
 CHAT_IMAGE_MAX_DECODE_BYTES = env.int("CHAT_IMAGE_MAX_DECODE_BYTES", default=64 * 1024 * 1024)
+# A chat state (typing, active...) is worth nothing late: its own, shorter read timeout
+# (chat.actions), so that a slow LivePerson drops chat states instead of queueing them.
+CHAT_STATE_TIMEOUT = env.float("CHAT_STATE_TIMEOUT", default=3.0)
+# A message whose Send API answer timed out may have arrived all the same: the chat looks
+# for it (its webhook echo, then the messaging history) this long before saying it failed
+# (chat.reconcile), checking every CHAT_RECONCILE_POLL_SECONDS.
+CHAT_SEND_RECONCILE_SECONDS = env.float("CHAT_SEND_RECONCILE_SECONDS", default=30.0)
+CHAT_RECONCILE_POLL_SECONDS = env.float("CHAT_RECONCILE_POLL_SECONDS", default=1.0)
+# While a new app's webhooks may not be active yet, the chat reads the messaging history
+# this often (chat.activation).
+CHAT_HISTORY_POLL_SECONDS = env.float("CHAT_HISTORY_POLL_SECONDS", default=3.0)
 
 # --- Background worker (manage.py worker) -------------------------------------
 
@@ -402,6 +418,9 @@ LIVEPERSON_RETRIES = env.int("LIVEPERSON_RETRIES", default=2)
 CSDS_CACHE_SECONDS = env.int("CSDS_CACHE_SECONDS", default=60 * 60)
 # LivePerson advises refreshing the login session every 3-5 minutes.
 LIVEPERSON_REFRESH_SECONDS = env.int("LIVEPERSON_REFRESH_SECONDS", default=4 * 60)
+# LivePerson: "it can take up to two minutes that your app was recognized by Webhooks"
+# (docs/LIVEPERSON.md, 'Webhook activation'); no webhook arrives before.
+LIVEPERSON_WEBHOOK_ACTIVATION_SECONDS = env.int("LIVEPERSON_WEBHOOK_ACTIVATION_SECONDS", default=120)
 
 # --- Logging ----------------------------------------------------------------
 

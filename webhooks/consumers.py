@@ -1,17 +1,21 @@
-"""Live webhook events over WebSockets: one conversation's, and an account's deliveries.
+"""Live webhook events over WebSockets: one conversation's, an account's deliveries,
+and an account's notifications for the forwarder (token clients).
 
 The conversation's socket is the shared event stream of webhooks/streaming.py
 (each event once and in order, nothing missed unnoticed) plus a "sync" command.
 """
 
+import asyncio
 import logging
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
+from accounts import access_tokens
 from core.offloop import off_loop
-from webhooks import selectors
+from webhooks import forwarding, selectors
 from webhooks.models import account_group_name
-from webhooks.streaming import ConversationEventStream
+from webhooks.streaming import AccountEventStream, ConversationEventStream
 
 logger = logging.getLogger(__name__)
 
@@ -73,3 +77,84 @@ class AccountDeliveriesConsumer(AsyncJsonWebsocketConsumer):
 
     async def account_deliveries(self, event):
         await self.send_json({"type": "deliveries", "deliveries": event["deliveries"]})
+
+
+NOT_AUTHENTICATED = 4401
+BAD_REQUEST = 4400
+TOKEN_REVOKED = 4401
+
+
+class ForwardConsumer(AccountEventStream, AsyncJsonWebsocketConsumer):
+    """/ws/forward/: the token's account's accepted notifications, for `connector-site listen`.
+
+    The client authenticates with `Authorization: Bearer <token>` in the handshake
+    (scope "forward" or wider), then sends one {"type": "subscribe", "app",
+    "conversation", "cursor" | "since" | "since_delivery"} frame; the stream
+    sends each notification once, in order per conversation (docs/FORWARDING.md).
+    {"type": "delivery", "id": N} asks for one stored delivery (`connector-site replay`).
+    """
+
+    token = None
+    checking = None
+    # Replaced by the tests, so that they move time on instead of waiting for it.
+    sleep = staticmethod(asyncio.sleep)
+
+    # --- Socket handlers ---
+
+    async def connect(self):
+        self.token = await off_loop(access_tokens.authenticate)(
+            access_tokens.bearer_token(self.scope["headers"]), needs="forward"
+        )
+        if self.token is None:
+            return await self.close(code=NOT_AUTHENTICATED)
+        await self.accept()
+        self.checking = asyncio.get_running_loop().create_task(self._check_periodically())
+
+    async def disconnect(self, code):
+        if self.checking is not None:
+            self.checking.cancel()
+        await self.stream_leave()
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        try:
+            if kind == "subscribe" and self.subscription is None:
+                return await self._subscribe(content)
+            if kind == "delivery":
+                return await self._send_delivery(content.get("id"))
+        except forwarding.CursorError as exc:
+            await self.send_json({"type": "error", "error": str(exc)})
+            return await self.close(code=BAD_REQUEST)
+        await self.send_json({"type": "error", "error": "unknown_type"})
+
+    # --- Commands ---
+
+    async def _subscribe(self, content: dict) -> None:
+        subscription = await off_loop(forwarding.subscription_from)(content, account_id=self.token.account_id)
+        await self.send_json({"type": "subscribed", "origin": subscription.origin})
+        await self.stream_subscribe(subscription)
+
+    async def _send_delivery(self, delivery_id) -> None:
+        if isinstance(delivery_id, bool) or not isinstance(delivery_id, int) or not 0 < delivery_id < 2**63:
+            return await self.send_json({"type": "error", "error": "id must be a delivery number"})
+        found = await off_loop(forwarding.delivery_for)(
+            account_id=self.token.account_id, delivery_id=delivery_id
+        )
+        if found is None:
+            return await self.send_json({"type": "error", "error": "no such accepted delivery"})
+        await self.send_json({**found, "type": "delivery"})
+
+    # --- Periodic checks ---
+
+    async def _check_periodically(self) -> None:
+        while True:
+            await self.sleep(settings.FORWARD_CHECK_SECONDS)
+            if not await off_loop(access_tokens.is_active)(self.token.pk):
+                logger.info("access token %s revoked: closing its stream", self.token.pk)
+                await self.send_json({"type": "error", "error": "token revoked"})
+                return await self.close(code=TOKEN_REVOKED)
+            if self.subscription is not None:
+                try:
+                    await self.stream_discover()
+                except Exception:  # noqa: BLE001 - the database may be away; try again next period
+                    logger.exception("looking for conversations to forward failed")

@@ -171,6 +171,7 @@ class Event(models.Model):
             "id": self.pk,
             "seq": self.seq,
             "conversation": self.conversation_id,
+            "delivery": self.delivery_id,
             "notification_type": self.notification_type,
             "event_type": self.event_type,
             "received_at": self.received_at.isoformat(),

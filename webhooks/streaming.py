@@ -13,11 +13,15 @@ and the demo chat's /ws/chat/<pk>/ (chat.consumers), which adds its own frames.
 """
 
 import asyncio
+from collections import deque
 from urllib.parse import parse_qs
 
+from django.conf import settings
+from django.utils import timezone
+
 from core.offloop import off_loop
-from webhooks import resync, selectors
-from webhooks.models import Conversation
+from webhooks import forwarding, resync, selectors
+from webhooks.models import Conversation, account_group_name
 from webhooks.ordering import EventOrder
 
 
@@ -85,10 +89,15 @@ class ConversationEventStream:
 
     async def _send_events(self, events: list[dict]) -> None:
         if events:
+            events = self.events_shown(events)
             await self.send_json({"type": "events", "events": events})
             await self.events_sent(events)
 
     # --- Hooks ---
+
+    def events_shown(self, events: list[dict]) -> list[dict]:
+        """The events as the browser gets them, in seq order, each once (e.g. with notes)."""
+        return events
 
     async def events_sent(self, events: list[dict]) -> None:
         """After each "events" frame."""
@@ -101,3 +110,173 @@ def after_seq(scope) -> int:
     """The `?after=<seq>` of the socket's URL: the last event the browser already has."""
     values = parse_qs(scope.get("query_string", b"").decode()).get("after", ["0"])
     return int(values[0]) if values[0].isdigit() else 0
+
+
+class AccountEventStream:
+    """Mixin for an AsyncJsonWebsocketConsumer that streams an account's
+    notifications (the forwarder's socket: webhooks.forwarding), each once and in
+    order per conversation.
+
+    It is the same mechanism as `ConversationEventStream`, once per conversation:
+    every conversation it follows has its own EventOrder, its group's live
+    events, catch-up from the database and the process's periodic check. A
+    notification whose changes span several followed conversations is sent
+    once, when every one of them has reached it, so that each conversation's
+    order holds. The consumer calls `stream_subscribe` once it has accepted the
+    socket and `stream_leave` when it disconnects; `stream_discover` now and
+    then finds conversations whose live announcement it may have missed.
+    """
+
+    subscription: forwarding.Subscription | None = None
+
+    async def stream_subscribe(self, subscription: forwarding.Subscription) -> None:
+        self.subscription = subscription
+        self.followers: dict[int, _Follower] = {}
+        self.notifications: dict[int, dict] = {}
+        self.send_lock = asyncio.Lock()
+        self.discovered_at = timezone.now()
+        self.account_group = account_group_name(subscription.account_id)
+        await self.channel_layer.group_add(self.account_group, self.channel_name)
+        starts = await off_loop(forwarding.conversations_to_follow)(subscription)
+        async with self.send_lock:
+            await self._follow(starts)
+            await self.send_json({"type": "live"})
+
+    async def stream_leave(self) -> None:
+        if self.subscription is None:
+            return
+        for follower in self.followers.values():
+            follower.order.close()
+            resync.watch().discard(follower.pk, follower)
+            await self.channel_layer.group_discard(Conversation.group_name_of(follower.pk), self.channel_name)
+        await self.channel_layer.group_discard(self.account_group, self.channel_name)
+
+    async def stream_discover(self) -> None:
+        """Follow the conversations with recent events that this socket does not follow."""
+        since, self.discovered_at = self.discovered_at, timezone.now()
+        if self.subscription.conversation_id:
+            return
+        active = await off_loop(forwarding.newest_activity)(self.subscription.account_id, since=since)
+        await self._follow_new(active)
+
+    # --- Group handlers ---
+
+    async def conversation_events(self, event):
+        async with self.send_lock:
+            for pk, events in _by_conversation(event["events"]).items():
+                follower = self.followers.get(pk)
+                if follower is not None:
+                    await self._released(follower.order.live(events))
+
+    async def account_deliveries(self, event):
+        pks = [c["id"] for d in event["deliveries"] for c in d.get("conversations", ())]
+        await self._follow_new([pk for pk in pks if pk not in self.followers])
+
+    # --- Following conversations (holding send_lock) ---
+
+    async def _follow_new(self, pks: list[int]) -> None:
+        if self.subscription.conversation_id:
+            pks = [pk for pk in pks if pk == self.subscription.conversation_pk]
+        pks = [pk for pk in dict.fromkeys(pks) if pk not in self.followers]
+        if not pks:
+            return
+        starts = await off_loop(forwarding.starting_seqs)(self.subscription, pks)
+        async with self.send_lock:
+            await self._follow(starts)
+
+    async def _follow(self, starts: dict[int, int]) -> None:
+        fresh = []
+        for pk, seq in starts.items():
+            if pk in self.followers or len(self.followers) >= settings.FORWARD_MAX_CONVERSATIONS:
+                continue
+            follower = _Follower(self, pk, seq)
+            self.followers[pk] = follower
+            await self.channel_layer.group_add(Conversation.group_name_of(pk), self.channel_name)
+            fresh.append(follower)
+        for follower in fresh:
+            await self._catch_up_locked(follower)
+            resync.watch().add(follower.pk, follower)
+
+    async def _catch_up_locked(self, follower: "_Follower") -> None:
+        while True:
+            events = await off_loop(forwarding.positions_after)(
+                conversation_pk=follower.pk, seq=follower.last_seq
+            )
+            if not events:
+                return await self._released(follower.order.caught_up())
+            await self._released(follower.order.from_database(events))
+
+    # --- Sending, once every conversation of a notification has reached it ---
+
+    async def _released(self, events: list[dict]) -> None:
+        if not events:
+            return
+        for event in events:
+            follower = self.followers[event["conversation"]]
+            if not follower.pending or follower.pending[-1] != event["delivery"]:
+                follower.pending.append(event["delivery"])
+        await self._load([e["delivery"] for e in events if e["delivery"] not in self.notifications])
+        await self._send_ready()
+
+    async def _load(self, delivery_ids: list[int]) -> None:
+        if not delivery_ids:
+            return
+        found = await off_loop(forwarding.notifications)(
+            account_id=self.subscription.account_id, delivery_ids=list(set(delivery_ids))
+        )
+        self.notifications.update(found)
+        spanned = {int(pk) for message in found.values() for pk in message["positions"]}
+        if not self.subscription.conversation_id and spanned - set(self.followers):
+            starts = await off_loop(forwarding.starting_seqs)(
+                self.subscription, sorted(spanned - set(self.followers))
+            )
+            await self._follow(starts)
+
+    async def _send_ready(self) -> None:
+        progress = True
+        while progress:
+            progress = False
+            for follower in list(self.followers.values()):
+                if follower.pending and await self._send_head(follower.pending[0]):
+                    progress = True
+
+    async def _send_head(self, delivery_id: int) -> bool:
+        """Send the notification when it heads every followed conversation it spans."""
+        message = self.notifications.get(delivery_id)
+        spans = [int(pk) for pk in (message or {}).get("positions", ()) if int(pk) in self.followers]
+        heads = [self.followers[pk].pending for pk in spans]
+        if message is not None and not all(pending and pending[0] == delivery_id for pending in heads):
+            return False
+        for follower in self.followers.values():
+            if follower.pending and follower.pending[0] == delivery_id:
+                follower.pending.popleft()
+        self.notifications.pop(delivery_id, None)
+        if message is not None and self.subscription.client_id in ("", message["client_id"]):
+            await self.send_json(message)
+        return True
+
+
+class _Follower:
+    """One conversation of an AccountEventStream: its order, what it released and
+    not yet sent, and the catch-up the periodic check (webhooks/resync.py) calls."""
+
+    def __init__(self, stream: AccountEventStream, pk: int, seq: int):
+        self.stream, self.pk = stream, pk
+        self.order = EventOrder(seq, fill_gap=self.catch_up)
+        self.pending: deque[int] = deque()
+
+    @property
+    def last_seq(self) -> int:
+        return self.order.last_seq
+
+    async def catch_up(self) -> None:
+        async with self.stream.send_lock:
+            await self.stream._catch_up_locked(self)
+
+
+def _by_conversation(events: list[dict]) -> dict[int, list[dict]]:
+    grouped: dict[int, list[dict]] = {}
+    for event in events:
+        if event.get("conversation") is not None:
+            grouped.setdefault(event["conversation"], []).append(event)
+    return grouped

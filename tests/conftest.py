@@ -1,7 +1,12 @@
 import os
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
+
+from apps_admin.models import Installation
+from conftest import ADMIN
+from tests.test_login_browser import _log_in
+from webhooks import payloads
 
 CHROMIUM = "/usr/bin/chromium"
 # Headless flags, plus the ones that stop Chromium calling home from a closed network.
@@ -35,3 +40,20 @@ def page(browser):
     context = browser.new_context()
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def signed_in(daphne, page):
+    """The sandbox administrator, logged in, with an app whose webhooks this site verifies."""
+    _log_in(page, daphne, ADMIN)
+    expect(page.get_by_test_id("current-user")).to_be_visible()
+    app = Installation(
+        account_id=payloads.ACCOUNT,
+        client_id=payloads.CLIENT_ID,
+        name="Test app",
+        scope="msg.consumer",
+        enabled=True,
+    )
+    app.client_secret = payloads.SECRET
+    app.save()
+    return page

@@ -9,31 +9,11 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from apps_admin.models import Installation
-from conftest import ADMIN
-from tests.test_login_browser import _log_in
 from webhooks import payloads
 from webhooks.models import Conversation, Delivery
 from webhooks.payloads import encode, headers_for
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def signed_in(daphne, page):
-    """The sandbox administrator, logged in, with an app whose webhooks this site verifies."""
-    _log_in(page, daphne, ADMIN)
-    expect(page.get_by_test_id("current-user")).to_be_visible()
-    app = Installation(
-        account_id=payloads.ACCOUNT,
-        client_id=payloads.CLIENT_ID,
-        name="Test app",
-        scope="msg.consumer",
-        enabled=True,
-    )
-    app.client_secret = payloads.SECRET
-    app.save()
-    return page
 
 
 def _post(daphne, *sequences: int) -> None:

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from apps_admin.models import Installation
+from webhooks import describe
 from webhooks.forms import EVENT_TYPES, OTHER_EVENT_TYPE
+from webhooks.json_html import json_html
 from webhooks.models import Conversation, Delivery, Event
 from webhooks.publish import delivery_summary
 from webhooks.records import Stored
@@ -19,6 +21,8 @@ from webhooks.records import Stored
 # enough to find recent strangers without scanning the account's whole history.
 RECENT_DELIVERIES_FOR_APPS = 1000
 TIMELINE_LIMIT = 500
+# The live events page fetches the rows after the newest it shows in batches of this many.
+LIVE_ROWS_BATCH = 50
 
 
 def app_names(*, account_id: str) -> dict[str, str]:
@@ -101,16 +105,48 @@ def end_of_minute(value: datetime) -> datetime:
 
 
 def delivery_rows(deliveries, *, names: dict[str, str]) -> list[Delivery]:
-    """Adds `app_name` and `conversations` (distinct, in event order) to each listed delivery."""
+    """Adds to each listed delivery what its row shows: `app_name`, `conversations`
+    (distinct, in event order) and `first_change` (a `describe.Described` of its
+    first event, None without one) with `more_changes` (how many others)."""
     rows = list(deliveries)
+    first_ids = []
     for delivery in rows:
         delivery.app_name = names.get(delivery.client_id, "")
         seen = {}
-        for event in delivery.events.all():
+        events = list(delivery.events.all())
+        for event in events:
             if event.conversation is not None:
                 seen.setdefault(event.conversation.pk, event.conversation)
         delivery.conversations = list(seen.values())
+        delivery.more_changes = max(0, delivery.event_count - 1)
+        delivery.first_event = events[0] if events else None
+        if events:
+            first_ids.append(events[0].pk)
+    # One query for the payloads of the first events only: a delivery may carry
+    # up to WEBHOOK_MAX_CHANGES changes, and the row describes one.
+    payloads = dict(Event.objects.filter(pk__in=first_ids).values_list("pk", "payload"))
+    for delivery in rows:
+        first = delivery.first_event
+        delivery.first_change = (
+            describe.describe(first.event_type, payloads.get(first.pk)) if first is not None else None
+        )
     return rows
+
+
+def delivery_rows_after(*, account_id: str, filters: dict, after_id: int) -> tuple[list[Delivery], bool]:
+    """The next LIVE_ROWS_BATCH deliveries of the filtered list after `after_id`, newest
+    first, and whether more follow them: the live events page fetches a burst
+    batch by batch, however many arrived."""
+    deliveries = _delivery_filter(deliveries_for(account_id=account_id), filters).filter(pk__gt=after_id)
+    events = Event.objects.select_related("conversation").only(
+        "delivery", "event_type", "conversation", "conversation__conversation_id"
+    )
+    batch = list(
+        deliveries.defer("headers", "body")
+        .prefetch_related(Prefetch("events", queryset=events.order_by("pk")))
+        .order_by("pk")[: LIVE_ROWS_BATCH + 1]
+    )
+    return batch[:LIVE_ROWS_BATCH][::-1], len(batch) > LIVE_ROWS_BATCH
 
 
 def delivery_events(*, delivery: Delivery) -> QuerySet[Event]:
@@ -140,6 +176,15 @@ def body_pretty(body: str) -> tuple[str, bool]:
         return pretty_json(json.loads(body)), True
     except (ValueError, RecursionError):
         return body, False
+
+
+def body_tree(body: str):
+    """The body as a foldable JSON tree (webhooks.json_html), or None when it is not
+    JSON or too large to fold."""
+    try:
+        return json_html(json.loads(body))
+    except (ValueError, RecursionError):
+        return None
 
 
 def pretty_json(value) -> str:
@@ -172,39 +217,16 @@ def conversation_timeline(
     *, conversation: Conversation, before_seq: int | None = None, limit: int | None = None
 ) -> list[Event]:
     """The newest `limit` events (before `before_seq`), in seq order, each with
-    `summary` and `payload_pretty` for display."""
+    `described` (who made it, its summary) and `payload_pretty` for display."""
     events = conversation.events.order_by("-seq")
     if before_seq is not None:
         events = events.filter(seq__lt=before_seq)
     timeline = list(events[: limit or TIMELINE_LIMIT])[::-1]
     for event in timeline:
-        event.summary = event_summary(event.event_type, event.payload)
+        event.described = describe.describe(event.event_type, event.payload)
+        event.summary = event.described.summary
         event.payload_pretty = pretty_json(event.payload)
     return timeline
-
-
-def event_summary(event_type: str, payload) -> str:
-    """One line about a change; static/webhooks/conversation.js says the same."""
-    if not isinstance(payload, dict):
-        return ""
-    event = payload.get("event") if isinstance(payload.get("event"), dict) else {}
-    if event_type == "ContentEvent":
-        if event.get("contentType") == "text/plain":
-            return event["message"] if isinstance(event.get("message"), str) else ""
-        return str(event.get("contentType") or "")
-    if event_type == "AcceptStatusEvent":
-        sequences = event.get("sequenceList") if isinstance(event.get("sequenceList"), list) else []
-        return f"{event.get('status', '')} [{', '.join(str(s) for s in sequences)}]".strip()
-    if event_type == "ChatStateEvent":
-        return str(event.get("chatState") or "")
-    if event_type == "UPSERT":
-        result = payload.get("result") if isinstance(payload.get("result"), dict) else {}
-        details = (
-            result.get("conversationDetails") if isinstance(result.get("conversationDetails"), dict) else {}
-        )
-        parts = [f"{key} {details[key]}" for key in ("state", "stage") if details.get(key)]
-        return " · ".join(parts)
-    return ""
 
 
 # --- For the WebSocket consumers (sync; call with database_sync_to_async) ---

@@ -6,6 +6,7 @@ app_name = "webhooks"
 
 urlpatterns = [
     path("events/", views.delivery_list, name="delivery-list"),
+    path("events/rows/", views.delivery_rows, name="delivery-rows"),
     path("events/<int:pk>/", views.delivery_detail, name="delivery-detail"),
     path("conversations/", views.conversation_list, name="conversation-list"),
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation-detail"),

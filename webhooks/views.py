@@ -26,23 +26,40 @@ def delivery_list(request):
     deliveries = selectors.delivery_list(account_id=account_id, filters=filters)
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = selectors.delivery_rows(page.object_list, names=names)
-    live = page.number == 1 and not filters
+    # New deliveries are added in place only where they would appear on reload
+    # (page 1, filtered or not: the rows view applies the same filters); elsewhere
+    # they are counted from the account's newest one, not this page's.
+    live = page.number == 1
     context = {
         "form": form,
         "page": page,
         "rows": rows,
         "filtered": bool(filters),
-        # New deliveries are added in place only where they would appear on reload;
-        # elsewhere they are counted from the account's newest one, not this page's.
         "live": live,
         "newest_id": (
-            max((row.pk for row in rows), default=0)
+            max((row.pk for row in rows), default=selectors.newest_delivery_id(account_id=account_id))
             if live
             else selectors.newest_delivery_id(account_id=account_id)
         ),
         "app_names": names,
     }
     return render(request, "webhooks/delivery_list.html", context)
+
+
+@login_required
+def delivery_rows(request):
+    """The rows of the (filtered) list after ?after_id=, newest first, for the live
+    events page (static/webhooks/deliveries.js); data-more says a next batch waits."""
+    account_id = request.user.lp_account_id
+    names = selectors.app_names(account_id=account_id)
+    form = _filter_form(request, DeliveryFilterForm, names)
+    after = request.GET.get("after_id", "")
+    after_id = int(after) if after.isdigit() and len(after) < 19 else 0
+    batch, more = selectors.delivery_rows_after(
+        account_id=account_id, filters=form.filters(), after_id=after_id
+    )
+    rows = selectors.delivery_rows(batch, names=names)
+    return render(request, "webhooks/delivery_rows.html", {"rows": rows, "more": more})
 
 
 @login_required
@@ -56,6 +73,7 @@ def delivery_detail(request, pk):
         "headers": selectors.header_rows(delivery.headers),
         "body": body,
         "body_is_json": body_is_json,
+        "body_tree": selectors.body_tree(delivery.body) if body_is_json else None,
         "events": selectors.delivery_events(delivery=delivery),
     }
     return render(request, "webhooks/delivery_detail.html", context)

@@ -179,34 +179,3 @@ def test_conversation_timeline_returns_the_newest_events_before_a_seq():
     timeline = selectors.conversation_timeline(conversation=conv, before_seq=5, limit=2)
 
     assert [e.seq for e in timeline] == [3, 4]
-
-
-# --- Event summaries ---
-
-
-@pytest.mark.parametrize(
-    ("event_type", "payload", "summary"),
-    [
-        ("ContentEvent", {"event": {"contentType": "text/plain", "message": "Hello"}}, "Hello"),
-        (
-            "ContentEvent",
-            {"event": {"contentType": "hosted/file", "message": {"relativePath": "x"}}},
-            "hosted/file",
-        ),
-        ("AcceptStatusEvent", {"event": {"status": "ACCEPT", "sequenceList": [1]}}, "ACCEPT [1]"),
-        ("AcceptStatusEvent", {"event": {"status": "READ"}}, "READ []"),
-        ("ChatStateEvent", {"event": {"chatState": "COMPOSING"}}, "COMPOSING"),
-        (
-            "UPSERT",
-            {"result": {"conversationDetails": {"state": "OPEN", "stage": "OPEN"}}},
-            "state OPEN · stage OPEN",
-        ),
-        ("UPSERT", {"result": {"convId": "x"}}, ""),
-        ("DELETE", {"type": "DELETE"}, ""),
-        ("RichContentEvent", {"event": {"content": {}}}, ""),
-        ("ContentEvent", ["not", "an", "object"], ""),
-        ("ContentEvent", {"event": "not an object"}, ""),
-    ],
-)
-def test_event_summary(event_type, payload, summary):
-    assert selectors.event_summary(event_type, payload) == summary

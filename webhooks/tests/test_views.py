@@ -1,5 +1,6 @@
 """The events and conversations pages, on rows made with the ORM (not the receiver)."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -98,21 +99,52 @@ def test_a_user_without_a_liveperson_account_sees_no_deliveries(client):
     assert _ids(client.get(EVENTS)) == []
 
 
-def test_a_row_shows_time_status_outcome_app_type_count_and_conversations(logged_in, installed_app):
+def test_a_row_shows_time_app_conversation_sender_change_summary_and_outcome(logged_in, installed_app):
     delivery = factories.delivery()
-    conv = factories.conversation("conv-row")
+    conv = factories.conversation("5491c2f1-1c9e-4e39-a5d2-2c6b6e4b0001")
+    payload = {**factories.content_payload("Hi there"), "originatorMetadata": {"role": "CONSUMER"}}
+    factories.event(conv, delivery, payload=payload)
     factories.event(conv, delivery)
 
     html = logged_in.get(EVENTS).content.decode()
 
     assert f'<tr data-id="{delivery.pk}">' in html
     assert f'href="/events/{delivery.pk}/"' in html
-    assert "<td>200</td>" in html
-    assert '<span class="badge on">accepted</span>' in html
-    assert "<td>Support bot</td>" in html
-    assert "<td>ms.MessagingEventNotification</td>" in html
-    assert "<td>1</td>" in html
-    assert f'<a href="/conversations/{conv.pk}/"><code>conv-row</code></a>' in html
+    assert '<td class="app">Support bot</td>' in html
+    # Short, the whole id on hover and in the copy button.
+    assert (
+        f'<a href="/conversations/{conv.pk}/" title="{conv.conversation_id}"><code>5491c2f1…</code></a>'
+        f'<button type="button" class="copy" data-copy="{conv.conversation_id}"'
+    ) in html
+    assert '<span class="sender consumer" title="CONSUMER">consumer</span>' in html
+    assert '<td class="change">ContentEvent</td>' in html
+    assert 'Hi there <small class="more">+1 more</small>' in html
+    assert '<td class="outcome"><span class="badge on">accepted</span>' in html
+    assert "<small>200</small></td>" in html
+
+
+@pytest.mark.parametrize(
+    ("role", "sender"),
+    [("CONSUMER", "consumer"), ("ASSIGNED_AGENT", "agent"), ("CONTROLLER", "controller"), (None, "system")],
+)
+def test_a_row_says_who_sent_the_change(logged_in, role, sender):
+    payload = factories.content_payload()
+    if role:
+        payload["originatorMetadata"] = {"id": "x", "role": role}
+    factories.event(factories.conversation(), factories.delivery(), payload=payload)
+
+    html = logged_in.get(EVENTS).content.decode()
+
+    assert f'<span class="sender {sender}"' in html
+
+
+def test_a_rejected_row_summarises_with_the_detail(logged_in):
+    factories.delivery(accepted=False, reason="too_large", status=413, detail="over 1048576 bytes")
+
+    html = logged_in.get(EVENTS).content.decode()
+
+    assert '<td class="summary" title="over 1048576 bytes">over 1048576 bytes</td>' in html
+    assert "<small>413</small>" in html
 
 
 def test_a_row_shows_the_client_id_of_an_unknown_app(logged_in):
@@ -120,7 +152,7 @@ def test_a_row_shows_the_client_id_of_an_unknown_app(logged_in):
 
     html = logged_in.get(EVENTS).content.decode()
 
-    assert "<code>stranger-app</code>" in html
+    assert '<code title="stranger-app">stranger-app</code>' in html
 
 
 def test_a_rejected_row_shows_the_reason_label(logged_in):
@@ -147,7 +179,7 @@ def test_a_delivery_lists_each_conversation_once(logged_in):
 
     html = logged_in.get(EVENTS).content.decode()
 
-    assert html.count("<code>conv-twice</code>") == 1
+    assert html.count('data-copy="conv-twice"') == 1
 
 
 def test_the_list_filters_by_app(logged_in):
@@ -267,31 +299,78 @@ def test_page_one_without_filters_updates_live_from_the_newest_row(logged_in):
     assert 'data-live="true"' in html
     assert f'data-newest-id="{newest.pk}"' in html
     assert 'data-socket-path="/ws/events/"' in html
+    assert 'data-rows-url="/events/rows/"' in html
     assert "webhooks/deliveries.js" in html
 
 
-def test_a_filtered_page_counts_new_deliveries_from_the_accounts_newest(logged_in):
+def test_a_filtered_page_one_updates_live_too(logged_in):
     matching = factories.delivery(client_id="app-a", minutes_ago=5)
-    newest = factories.delivery(client_id="app-b", minutes_ago=1)
+    factories.delivery(client_id="app-b", minutes_ago=1)
 
     response = logged_in.get(EVENTS, {"app": "app-a"})
 
     assert _ids(response) == [matching.pk]
+    assert 'data-live="true"' in response.content.decode()
+    assert f'data-newest-id="{matching.pk}"' in response.content.decode()
+
+
+def test_page_two_counts_new_deliveries_from_the_accounts_newest(logged_in):
+    for n in range(51):
+        newest = factories.delivery(minutes_ago=60 - n)
+
+    response = logged_in.get(EVENTS, {"page": 2})
+
     assert 'data-live="false"' in response.content.decode()
     assert f'data-newest-id="{newest.pk}"' in response.content.decode()
 
 
-def test_after_an_id_the_list_holds_only_the_newer_rows_for_the_live_page(logged_in):
+def test_the_rows_view_gives_the_rows_after_an_id_newest_first(logged_in):
     older = factories.delivery(minutes_ago=2)
     newer = [factories.delivery(minutes_ago=1), factories.delivery()]
 
-    html = logged_in.get(EVENTS, {"after": older.pk}).content.decode()
+    response = logged_in.get(f"{EVENTS}rows/", {"after_id": older.pk})
 
-    assert f'<tr data-id="{older.pk}">' not in html
-    assert all(f'<tr data-id="{delivery.pk}">' in html for delivery in newer)
+    assert _ids(response) == [newer[1].pk, newer[0].pk]
+    assert 'data-more="false"' in response.content.decode()
+    assert "<html" not in response.content.decode()
 
 
-def test_a_page_fetched_for_its_rows_leaves_the_messages_for_the_next_page(logged_in):
+def test_the_rows_view_gives_a_burst_larger_than_a_page_batch_by_batch(logged_in, monkeypatch):
+    monkeypatch.setattr(selectors, "LIVE_ROWS_BATCH", 3)
+    before = factories.delivery(minutes_ago=10)
+    burst = [factories.delivery(minutes_ago=5) for _ in range(7)]
+
+    first = logged_in.get(f"{EVENTS}rows/", {"after_id": before.pk})
+    second = logged_in.get(f"{EVENTS}rows/", {"after_id": max(_ids(first))})
+    third = logged_in.get(f"{EVENTS}rows/", {"after_id": max(_ids(second))})
+
+    # The oldest first, so that nothing in the middle of the burst is skipped.
+    assert _ids(first) == [burst[2].pk, burst[1].pk, burst[0].pk]
+    assert 'data-more="true"' in first.content.decode()
+    assert _ids(second) == [burst[5].pk, burst[4].pk, burst[3].pk]
+    assert _ids(third) == [burst[6].pk]
+    assert 'data-more="false"' in third.content.decode()
+
+
+def test_the_rows_view_applies_the_filters_and_the_account(logged_in):
+    before = factories.delivery(minutes_ago=10)
+    matching = factories.delivery(client_id="app-a")
+    factories.delivery(client_id="app-b")
+    factories.delivery(client_id="app-a", account_id=OTHER_ACCOUNT)
+
+    response = logged_in.get(f"{EVENTS}rows/", {"after_id": before.pk, "app": "app-a"})
+
+    assert _ids(response) == [matching.pk]
+
+
+@pytest.mark.parametrize("after_id", ["", "abc", "-1", "9" * 40])
+def test_the_rows_view_reads_a_bad_after_id_as_zero(logged_in, after_id):
+    delivery = factories.delivery()
+
+    assert _ids(logged_in.get(f"{EVENTS}rows/", {"after_id": after_id})) == [delivery.pk]
+
+
+def test_fetching_rows_leaves_the_messages_for_the_next_page(logged_in):
     # A message waiting in its cookie, as a redirect after a form leaves it.
     storage = CookieStorage(RequestFactory().get("/"))
     storage.add(constants.INFO, "App saved.")
@@ -299,8 +378,19 @@ def test_a_page_fetched_for_its_rows_leaves_the_messages_for_the_next_page(logge
     storage.update(response)
     logged_in.cookies["messages"] = response.cookies["messages"].value
 
-    assert "App saved." not in logged_in.get(EVENTS, {"after": 0}).content.decode()
+    assert "App saved." not in logged_in.get(f"{EVENTS}rows/", {"after_id": 0}).content.decode()
     assert "App saved." in logged_in.get(EVENTS).content.decode()
+
+
+def test_the_rows_view_makes_a_bounded_number_of_queries(logged_in, django_assert_max_num_queries):
+    for n in range(30):
+        delivery = factories.delivery(minutes_ago=n)
+        factories.event(factories.conversation(f"conv-{n}"), delivery)
+
+    with django_assert_max_num_queries(8):
+        response = logged_in.get(f"{EVENTS}rows/", {"after_id": 0})
+
+    assert len(response.context["rows"]) == 30
 
 
 def test_the_list_makes_a_bounded_number_of_queries(logged_in, installed_app, django_assert_max_num_queries):
@@ -309,7 +399,8 @@ def test_the_list_makes_a_bounded_number_of_queries(logged_in, installed_app, dj
         factories.event(factories.conversation(f"conv-{n}"), delivery)
         factories.event(factories.conversation(f"conv-{n}-b"), delivery)
 
-    with django_assert_max_num_queries(8):
+    # One more than before the rows said who sent what: the first events' payloads.
+    with django_assert_max_num_queries(9):
         response = logged_in.get(EVENTS, {"page": 1})
 
     assert len(response.context["rows"]) == 30
@@ -347,7 +438,48 @@ def test_the_detail_pretty_prints_a_json_body(logged_in):
     response = logged_in.get(f"{EVENTS}{delivery.pk}/")
 
     assert response.context["body"] == '{\n  "kind": "notification",\n  "body": {\n    "changes": []\n  }\n}'
-    assert "(JSON, indented)" in response.content.decode()
+    html = response.content.decode()
+    assert "(JSON: fold and unfold each level)" in html
+    # The tree, its levels foldable, each value classed by its type for the colours.
+    assert '<div class="json-tree" data-testid="json-tree"><details open>' in html
+    key, value = "&quot;kind&quot;", "&quot;notification&quot;"
+    assert f'<span class="json-key">{key}</span>: <span class="json-string">{value}</span>' in html
+    assert '<span class="json-key">&quot;changes&quot;</span>: <span class="json-punct">[]</span>' in html
+
+
+def test_the_detail_escapes_the_json_tree(logged_in):
+    delivery = factories.delivery(body='{"<b>key</b>": ["<script>x</script>", 1.5, true, null]}')
+
+    html = logged_in.get(f"{EVENTS}{delivery.pk}/").content.decode()
+
+    assert '<span class="json-key">&quot;&lt;b&gt;key&lt;/b&gt;&quot;</span>' in html
+    assert '<span class="json-string">&quot;&lt;script&gt;x&lt;/script&gt;&quot;</span>' in html
+    assert '<span class="json-number">1.5</span>' in html
+    assert '<span class="json-bool">true</span>' in html
+    assert '<span class="json-null">null</span>' in html
+    assert "<script>x" not in html
+
+
+def test_the_detail_shows_a_huge_json_body_as_text(logged_in, monkeypatch):
+    monkeypatch.setattr("webhooks.json_html.MAX_NODES", 10)
+    delivery = factories.delivery(body=json.dumps({"changes": list(range(20))}))
+
+    response = logged_in.get(f"{EVENTS}{delivery.pk}/")
+
+    assert response.context["body_tree"] is None
+    assert 'data-testid="json-tree"' not in response.content.decode()
+    assert '<pre class="payload" data-testid="delivery-body">' in response.content.decode()
+
+
+def test_the_detail_keeps_its_content_in_one_element_for_the_events_pane(logged_in):
+    delivery = factories.delivery()
+
+    html = logged_in.get(f"{EVENTS}{delivery.pk}/").content.decode()
+
+    inner = html.split('data-role="delivery-detail">', 1)[1]
+    assert 'data-testid="delivery-facts"' in inner
+    assert 'data-testid="delivery-signature"' in inner
+    assert 'data-testid="delivery-headers"' in inner
 
 
 def test_the_detail_shows_a_non_json_body_as_escaped_text(logged_in):
@@ -498,7 +630,7 @@ def test_the_timeline_lists_events_in_seq_order(logged_in):
             {"event": {"type": "ContentEvent", "contentType": "text/plain", "message": "Hi"}},
             "Hi",
         ),
-        ("AcceptStatusEvent", {"event": {"status": "READ", "sequenceList": [3, 4]}}, "READ [3, 4]"),
+        ("AcceptStatusEvent", {"event": {"status": "READ", "sequenceList": [3, 4]}}, "READ 3,4"),
         ("ChatStateEvent", {"event": {"chatState": "COMPOSING"}}, "COMPOSING"),
         (
             "UPSERT",

@@ -5,6 +5,8 @@ Each action is one or more Send API or swift calls, recorded for the requests
 console. Synchronous HTTP calls: consumers run them off the event loop.
 """
 
+from django.conf import settings
+
 from chat import console, files, tokens
 from chat.exceptions import ChatError, liveperson_call
 from chat.models import ChatConversation
@@ -35,7 +37,9 @@ def conversation_chat_state(*, conversation: ChatConversation, state: str) -> No
         raise ChatError("Unknown chat state.")
     if conversation.in_survey or conversation.state == "CLOSE":
         return
-    _publish(conversation, send_api.chat_state_event(state))
+    # Worth nothing late: a slow LivePerson times it out sooner than a message
+    # (docs/LIVEPERSON.md, 'Slow answers and duplicates').
+    _publish(conversation, send_api.chat_state_event(state), read_timeout=settings.CHAT_STATE_TIMEOUT)
 
 
 def conversation_receipt(
@@ -97,14 +101,16 @@ def _check_open(conversation: ChatConversation) -> None:
         raise ChatError("The conversation is closed.")
 
 
-def _publish(conversation: ChatConversation, event: dict, *, metadata: list | None = None) -> int | None:
+def _publish(
+    conversation: ChatConversation, event: dict, *, metadata: list | None = None, read_timeout=None
+) -> int | None:
     request = send_api.publish_event(
         conversation_id=conversation.conversation_id,
         dialog_id=conversation.dialog_id,
         event=event,
         metadata=metadata,
     )
-    return _sequence(_send(conversation, request))
+    return _sequence(_send(conversation, request, read_timeout=read_timeout))
 
 
 def _sequence(answer) -> int | None:
@@ -113,8 +119,10 @@ def _sequence(answer) -> int | None:
     return sequence if isinstance(sequence, int) else None
 
 
-def _send(conversation: ChatConversation, request: dict) -> dict:
-    """One Send API request for the conversation, recorded for its console."""
+def _send(conversation: ChatConversation, request: dict, *, read_timeout=None) -> dict:
+    """One Send API request for the conversation, recorded for its console.
+
+    A timeout raises ChatUnconfirmedError: the request may have been carried out."""
 
     def call(auth):
         return send_api.send(
@@ -122,6 +130,7 @@ def _send(conversation: ChatConversation, request: dict) -> dict:
             account_id=conversation.account_id,
             auth=auth,
             request=request,
+            read_timeout=read_timeout,
         )
 
     with recording.recording() as exchanges:

@@ -3,15 +3,18 @@
 Server to browser: {"type": "conversation"} on connect and whenever state, stage
 or dialog change; {"type": "events"} with the conversation's webhook events, the
 shared stream of webhooks/streaming.py (each once and in seq order, catch-up
-after `?after=`); {"type": "requests"} console entries (all on connect, then live);
-{"type": "history"} on connect when the stored events do not cover the
+after `?after=`; each ExConversation change carries "notes", sentences for what
+the agent's side did: webhooks/changes.py); {"type": "requests"} console entries
+(all on connect, then live); {"type": "history"} on connect when the stored events do not cover the
 conversation (its app's webhooks do not point here); {"type": "sent"} and
 {"type": "error"} answering the browser's actions.
 
 Browser to server: {"action": "send_text" | "chat_state" | "receipt" |
 "quick_reply" | "survey_answer" | "close" | "close_survey" | "sync", ...}.
-Actions of one socket run one after another, in order, off the event loop; the
-socket keeps receiving events meanwhile.
+Messages and commands of one socket run one after another, in order, off the event
+loop; receipts and chat states run in lanes of their own (chat.lanes), so that a slow
+LivePerson never holds a message back behind them; the socket keeps receiving events
+meanwhile.
 
 Deviations from (additions to) the chat contract:
 - "history" is sent only on a fresh connect (no `?after=`), and only when the
@@ -21,6 +24,11 @@ Deviations from (additions to) the chat contract:
   skip duplicates); records meant for agents and managers only are left out.
 - "sent" and "error" carry the browser's ref; "close"/"close_survey" answer
   nothing on success (the "conversation" frame follows from the webhook).
+- A message whose SEND timed out gets {"type": "unconfirmed", "ref"} at once, then
+  "sent" (with "reconciled": true) when it is found to have arrived (its webhook echo or
+  the messaging history: chat.reconcile), or, after CHAT_SEND_RECONCILE_SECONDS, an
+  "error" with "retry": true and "since" (when it was first sent). A retry sends the
+  message again with that "since"; it is sent only if it has still not arrived.
 - "sent".sequence may be null if LivePerson's answer carried none; "sent".dialog_id
   is the dialog it went to: sequences are numbered per dialog, so the page keys
   messages by (dialog, sequence), and a "receipt" names its "dialog".
@@ -28,13 +36,17 @@ Deviations from (additions to) the chat contract:
 
 import asyncio
 import logging
+import time
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from accounts.lp_session import SESSION_KEY
-from chat import actions, exceptions, history, selectors, starting, state
+from chat import actions, exceptions, history, reconcile, selectors, starting, state
+from chat.lanes import Lane
 from chat.models import ChatConversation
 from core.offloop import off_loop
+from webhooks import changes
 from webhooks.streaming import ConversationEventStream, after_seq
 
 logger = logging.getLogger(__name__)
@@ -42,6 +54,12 @@ logger = logging.getLogger(__name__)
 NOT_ALLOWED = 4403
 NOT_FOUND = 4404
 ACTIONS = {"send_text", "chat_state", "receipt", "quick_reply", "survey_answer", "close", "close_survey"}
+MESSAGE_ACTIONS = {"send_text", "quick_reply", "survey_answer"}
+# How many receipts may wait behind a slow one (older ones are dropped first).
+RECEIPTS_WAITING = 50
+# A retry names when its message was first sent; older than this, it is a new message.
+RETRY_WINDOW_MS = 60 * 60 * 1000
+NOT_ARRIVED = "LivePerson did not answer, and the message has not arrived."
 
 
 class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
@@ -51,6 +69,8 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
 
     chat = None
     actions_task = None
+    receipts = None
+    chat_states = None
 
     # --- Socket handlers ---
 
@@ -66,8 +86,21 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
         self.last_request_id = 0
         self.shown = None
         self.actions = asyncio.Queue()
+        # Receipts and chat states never hold a message back (chat.lanes).
+        self.receipts = Lane(self._carry_out_quietly, keep=RECEIPTS_WAITING)
+        self.chat_states = Lane(self._carry_out_quietly, keep=1)
+        # (dialog, sequence) of this socket's messages, and its messages being checked
+        # after a timeout (chat.reconcile).
+        self.claimed: set[tuple[str, int]] = set()
+        self.reconciling: set[asyncio.Task] = set()
         await self.channel_layer.group_add(chat.group_name, self.channel_name)
-        await self.stream_join(await off_loop(starting.events_conversation)(chat))
+        events_conversation = await off_loop(starting.events_conversation)(chat)
+        # What the agent's side did is the difference between changes: start from
+        # those the browser already has (docs/LIVEPERSON.md, 'Agent-side changes').
+        self.change_notes = await off_loop(changes.notes_until)(
+            conversation_id=events_conversation.pk, seq=after_seq(self.scope)
+        )
+        await self.stream_join(events_conversation)
         await self.accept()
         await self.show_conversation(sync=True)
         await self.stream_start()
@@ -78,6 +111,11 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.actions_task is not None:
             self.actions_task.cancel()
+        for lane in (self.receipts, self.chat_states):
+            if lane is not None:
+                lane.stop()
+        for task in getattr(self, "reconciling", ()):
+            task.cancel()
         await self.stream_leave()
         if self.chat is not None:
             await self.channel_layer.group_discard(self.chat.group_name, self.channel_name)
@@ -88,6 +126,10 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
             return await self.catch_up()
         if action not in ACTIONS:
             return await self.send_json({"type": "error", "ref": None, "message": "Unknown action."})
+        if action == "chat_state":
+            return self.chat_states.offer(content)
+        if action == "receipt":
+            return self.receipts.offer(content)
         await self.actions.put(content)
 
     async def send_history(self):
@@ -104,19 +146,81 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
     async def _run_actions(self):
         while True:
             content = await self.actions.get()
+            if content["action"] in MESSAGE_ACTIONS:
+                await self._send_message(content)
+                continue
             ref = content.get("ref")
             try:
-                sequence, dialog_id = await off_loop(_act)(self.chat.pk, content)
+                await off_loop(_act)(self.chat.pk, content)
             except exceptions.ChatError as exc:
                 await self.send_json({"type": "error", "ref": ref, "message": exc.message})
-                continue
             except Exception:  # noqa: BLE001 - the socket must survive a bug in one action
                 logger.exception("chat action %s failed", content.get("action"))
                 await self.send_json({"type": "error", "ref": ref, "message": "Something went wrong."})
-                continue
-            if content["action"] in ("send_text", "quick_reply", "survey_answer"):
-                sent = {"type": "sent", "ref": ref, "sequence": sequence, "dialog_id": dialog_id}
-                await self.send_json(sent)
+
+    async def _carry_out_quietly(self, content: dict):
+        """A receipt or chat state: a failure is logged, not shown (nothing to retry)."""
+        try:
+            await off_loop(_act)(self.chat.pk, content)
+        except exceptions.ChatError as exc:
+            logger.info("chat %s: %s not sent: %s", self.chat.pk, content["action"], exc.message)
+        except Exception:  # noqa: BLE001 - the socket must survive a bug in one action
+            logger.exception("chat action %s failed", content["action"])
+
+    # --- Messages: sent once, checked after a timeout (chat.reconcile) ---
+
+    async def _send_message(self, content: dict):
+        ref = content.get("ref")
+        outgoing = reconcile.Outgoing(text=_text(content).strip(), since_ms=_since_ms(content))
+        if "since" in content:  # a retry: it may have arrived after all
+            found = await self._find_sent(outgoing, with_history=True)
+            if found is not None:
+                return await self._confirm(ref, found)
+        try:
+            sequence, dialog_id = await off_loop(_act)(self.chat.pk, content)
+        except exceptions.ChatUnconfirmedError as exc:
+            await self.send_json({"type": "unconfirmed", "ref": ref, "message": exc.message})
+            task = asyncio.get_running_loop().create_task(self._reconcile(ref, outgoing))
+            self.reconciling.add(task)
+            task.add_done_callback(self.reconciling.discard)
+            return
+        except exceptions.ChatError as exc:
+            return await self.send_json({"type": "error", "ref": ref, "message": exc.message})
+        except Exception:  # noqa: BLE001 - the socket must survive a bug in one action
+            logger.exception("chat action %s failed", content.get("action"))
+            return await self.send_json({"type": "error", "ref": ref, "message": "Something went wrong."})
+        if isinstance(sequence, int):
+            self.claimed.add((dialog_id, sequence))
+        await self.send_json({"type": "sent", "ref": ref, "sequence": sequence, "dialog_id": dialog_id})
+
+    async def _reconcile(self, ref, outgoing: reconcile.Outgoing):
+        """Look for the message until CHAT_SEND_RECONCILE_SECONDS have passed; only then
+        is the consumer told it was not sent (and may retry, with `since`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settings.CHAT_SEND_RECONCILE_SECONDS
+        while True:
+            last = loop.time() >= deadline
+            found = await self._find_sent(outgoing, with_history=last)
+            if found is not None:
+                return await self._confirm(ref, found)
+            if last:
+                failed = {"type": "error", "ref": ref, "message": NOT_ARRIVED, "retry": True}
+                return await self.send_json({**failed, "since": outgoing.since_ms})
+            await asyncio.sleep(min(settings.CHAT_RECONCILE_POLL_SECONDS, max(0.0, deadline - loop.time())))
+
+    async def _find_sent(self, outgoing: reconcile.Outgoing, *, with_history: bool):
+        claimed = set(self.claimed)
+        found = await off_loop(reconcile.echo_in_events)(self.chat, outgoing, claimed)
+        bearer = (self.scope["session"].get(SESSION_KEY) or {}).get("bearer") if with_history else None
+        if found is None and bearer:
+            found = await off_loop(reconcile.echo_in_history)(self.chat, outgoing, claimed, bearer=bearer)
+        return found
+
+    async def _confirm(self, ref, found: tuple[str, int]):
+        self.claimed.add(found)
+        dialog_id, sequence = found
+        sent = {"type": "sent", "ref": ref, "sequence": sequence, "dialog_id": dialog_id, "reconciled": True}
+        await self.send_json(sent)
 
     # --- Group handlers (conversation_events is the stream's) ---
 
@@ -125,6 +229,10 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
             await self._catch_up_requests()
 
     # --- Event stream hooks (holding send_lock) ---
+
+    def events_shown(self, events: list[dict]) -> list[dict]:
+        """ExConversation changes carry `notes`: assignment, transfer, queue, TTR, close."""
+        return changes.annotated(self.change_notes, events)
 
     async def events_sent(self, events: list[dict]):
         """Follow a state, stage or dialog change on the conversation frame."""
@@ -211,6 +319,16 @@ def _carry_out(chat: ChatConversation, content: dict) -> int | None:
     if action == "close":
         return actions.conversation_close(conversation=chat)
     return actions.conversation_close_for_survey(conversation=chat)
+
+
+def _since_ms(content: dict) -> int:
+    """When the message was first sent: a retry's `since` (as the "error" frame gave it,
+    bounded to the last hour), else now."""
+    now = int(time.time() * 1000)
+    since = content.get("since")
+    if isinstance(since, int) and not isinstance(since, bool) and now - RETRY_WINDOW_MS <= since <= now:
+        return since
+    return now
 
 
 def _text(content: dict) -> str:

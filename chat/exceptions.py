@@ -12,6 +12,12 @@ class ChatError(Exception):
         self.message = message
 
 
+class ChatUnconfirmedError(ChatError):
+    """LivePerson did not answer in time: the request may have been carried out all the
+    same (a message may still arrive), so it must be checked before calling it failed
+    (chat.reconcile)."""
+
+
 def liveperson_call(call):
     """Run LivePerson calls; failures become a ChatError with a message for people."""
     try:
@@ -20,5 +26,7 @@ def liveperson_call(call):
         raise ChatError(
             "This site does not know the app's client secret: open the app's page once to record it."
         ) from None
+    except errors.TimedOutError as exc:
+        raise ChatUnconfirmedError(errors.user_message(exc)) from None
     except errors.LivePersonError as exc:
         raise ChatError(errors.user_message(exc)) from None

@@ -21,13 +21,24 @@ def conversation_ensure(*, account_id: str, conversation_id: str, client_id: str
 
 
 def conversation_newest_events(
-    *, account_id: str, conversation_id: str, notification_type: str, limit: int
+    *, account_id: str, conversation_id: str, notification_type: str, limit: int, event_type: str = ""
 ) -> list[dict]:
-    """The conversation's newest `limit` events of one notification type, newest
-    first, as its sockets receive them (Event.as_message())."""
+    """The conversation's newest `limit` events of one notification type (and event
+    type, e.g. ContentEvent, when given), newest first, as its sockets receive them
+    (Event.as_message())."""
     events = Event.objects.filter(
         conversation__account_id=account_id,
         conversation__conversation_id=conversation_id,
         notification_type=notification_type,
-    ).order_by("-seq")[:limit]
+    )
+    if event_type:
+        events = events.filter(event_type=event_type)
+    events = events.order_by("-seq")[:limit]
     return [event.as_message() for event in events]
+
+
+def conversation_has_events(*, account_id: str, conversation_id: str) -> bool:
+    """Whether any webhook of the conversation was stored: its app's webhooks work."""
+    return Event.objects.filter(
+        conversation__account_id=account_id, conversation__conversation_id=conversation_id
+    ).exists()

@@ -2,8 +2,15 @@
 import { root, ui, state, scrollDown } from "./page.js";
 import { element, keyOf, formatTime } from "./util.js";
 
-const TICK_ORDER = ["failed", "sending", "sent", "accepted", "read"];
-const TICK_TEXT = { failed: "Not sent", sending: "Sending…", sent: "✓ Sent", accepted: "✓✓ Accepted", read: "✓✓ Read" };
+const TICK_ORDER = ["failed", "sending", "checking", "sent", "accepted", "read"];
+const TICK_TEXT = {
+  failed: "Not sent",
+  sending: "Sending…",
+  checking: "No answer yet: checking whether it arrived…",
+  sent: "✓ Sent",
+  accepted: "✓✓ Accepted",
+  read: "✓✓ Read",
+};
 
 export function bubbleFor(sender, label, when) {
   const bubble = element("div", `msg ${sender}`);
@@ -33,7 +40,7 @@ export function higherTick(current, next) {
 export function setTicks(bubble, status) {
   const ticks = bubble.querySelector(".ticks");
   if (!ticks) return;
-  const shown = ticks.dataset.status;
+  const shown = ticks.dataset.status === "failed" ? "sending" : ticks.dataset.status; // a retry starts over
   const next = status === "failed" ? "failed" : higherTick(shown, status);
   ticks.dataset.status = next;
   ticks.textContent = TICK_TEXT[next];
@@ -50,10 +57,32 @@ export function registerMine(bubble, dialog, sequence) {
   if (known) setTicks(bubble, known);
 }
 
-export function failBubble(bubble, message) {
+export function failBubble(bubble, message, retry) {
   bubble.classList.add("failed");
   setTicks(bubble, "failed");
   bubble.querySelector(".ticks").textContent = `Not sent: ${message}`;
+  bubble.querySelector(".retry")?.remove();
+  if (!retry) return;
+  const button = element("button", "retry secondary outline", "Retry");
+  button.type = "button";
+  button.addEventListener("click", () => { button.remove(); retry(); }, { once: true });
+  bubble.querySelector(".meta").append(button);
+}
+
+// A message of ours that arrived (its webhook echo, or the history) although its "sent"
+// never came, or came without a sequence: the bubble still waiting with the same text,
+// oldest first (docs/LIVEPERSON.md, 'Slow answers and duplicates').
+export function unconfirmedBubble(text) {
+  const waiting = ui.transcript.querySelectorAll(".msg.consumer[data-text]:not([data-sequence])");
+  return Array.from(waiting).find((bubble) => bubble.dataset.text === text) || null;
+}
+
+export function adoptBubble(bubble, dialog, sequence) {
+  if (bubble.dataset.ref) state.pending.delete(bubble.dataset.ref);
+  delete bubble.dataset.ref;
+  bubble.classList.remove("failed");
+  bubble.querySelector(".retry")?.remove();
+  registerMine(bubble, dialog, sequence);
 }
 
 function downloadUrl(relativePath) {

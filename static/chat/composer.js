@@ -1,6 +1,6 @@
 // What the consumer sends: texts, quick replies and survey answers (shown at once,
 // confirmed by the server's "sent"), the close buttons, and the chat states.
-import { answeredQuickReplies, bubbleFor, failBubble, registerMine } from "./bubbles.js";
+import { answeredQuickReplies, bubbleFor, failBubble, registerMine, setTicks } from "./bubbles.js";
 import { chatStatesAllowed, clearError, currentDialog, isOpen, scrollDown, send, showError, state, ui } from "./page.js";
 import { element, keyOf } from "./util.js";
 
@@ -15,16 +15,38 @@ export function sendAction(action, displayText) {
   }
   clearError();
   pauseTyping();
-  const ref = `r${++state.refs}`;
   const bubble = bubbleFor("consumer", "You", Date.now());
   bubble.querySelector(".body").append(element("span", "text", displayText));
-  bubble.dataset.ref = ref;
+  if (typeof action.text === "string") bubble.dataset.text = action.text.trim(); // to recognise its echo
   ui.transcript.append(bubble);
   answeredQuickReplies();
-  state.pending.set(ref, bubble);
-  send({ ...action, ref });
+  sendFor(bubble, action);
   scrollDown();
   return true;
+}
+
+function sendFor(bubble, action) {
+  const ref = `r${++state.refs}`;
+  bubble.dataset.ref = ref;
+  state.pending.set(ref, { bubble, action });
+  send({ ...action, ref });
+}
+
+// A retry names when the message was first sent: the server sends it again only if it
+// has still not arrived (chat.consumers).
+function retryLater(bubble, action, since) {
+  if (typeof since !== "number") return null;
+  return () => {
+    if (!isOpen()) {
+      showError(NOT_CONNECTED);
+      failBubble(bubble, NOT_CONNECTED, retryLater(bubble, action, since));
+      return;
+    }
+    clearError();
+    bubble.classList.remove("failed");
+    setTicks(bubble, "sending");
+    sendFor(bubble, { ...action, since });
+  };
 }
 
 export function sendQuickReply(text, metadata) {
@@ -35,25 +57,39 @@ export function sendQuickReply(text, metadata) {
 
 // `dialog` is where the server sent it: the page's idea of the current dialog may be late.
 export function sendSucceeded(ref, sequence, dialog) {
-  const bubble = state.pending.get(ref);
-  if (!bubble) return;
+  const pending = state.pending.get(ref);
+  if (!pending) return; // its echo came first and took the bubble
+  const bubble = pending.bubble;
   state.pending.delete(ref);
+  delete bubble.dataset.ref;
   const sentTo = typeof dialog === "string" && dialog ? dialog : currentDialog();
   const key = keyOf(sentTo, sequence);
   if (state.mine.has(key)) {
     bubble.remove(); // the webhook echo of this message came first and is shown
     return;
   }
+  if (typeof sequence !== "number") {
+    setTicks(bubble, "sent"); // accepted without a sequence: its echo will give it one
+    return;
+  }
   registerMine(bubble, sentTo, sequence);
-  if (typeof sequence === "number") state.shown.add(key);
+  state.shown.add(key);
 }
 
-export function sendFailed(ref, message) {
+// LivePerson did not answer in time: the server checks whether it arrived.
+export function sendUnconfirmed(ref) {
+  const pending = state.pending.get(ref);
+  if (pending) setTicks(pending.bubble, "checking");
+}
+
+export function sendFailed(ref, message, since) {
   const text = message || "Something went wrong.";
-  const bubble = ref ? state.pending.get(ref) : null;
-  if (bubble) {
+  const pending = ref ? state.pending.get(ref) : null;
+  if (ref && !pending) return; // the message arrived meanwhile (its echo took the bubble)
+  if (pending) {
     state.pending.delete(ref);
-    failBubble(bubble, text);
+    delete pending.bubble.dataset.ref;
+    failBubble(pending.bubble, text, retryLater(pending.bubble, pending.action, since));
   }
   showError(text);
 }

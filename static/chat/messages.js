@@ -1,6 +1,16 @@
 // The message list: messages and receipts from the webhook events, and the
 // messaging history (events from before this deployment stored them).
-import { answeredQuickReplies, bubbleFor, fileFigure, higherTick, registerMine, setTicks, setTyping } from "./bubbles.js";
+import {
+  adoptBubble,
+  answeredQuickReplies,
+  bubbleFor,
+  fileFigure,
+  higherTick,
+  registerMine,
+  setTicks,
+  setTyping,
+  unconfirmedBubble,
+} from "./bubbles.js";
 import { scrollDown, state, ui } from "./page.js";
 import { quickReplies } from "./quick_replies.js";
 import { renderStructured } from "./structured.js";
@@ -27,6 +37,11 @@ export function messageReceived(change, lpEvent, fromConsumer, receivedAt) {
 
 function consumerMessage(change, lpEvent, when) {
   if (state.mine.has(keyOf(change.dialogId, change.sequence))) return; // our own send, already shown
+  const waiting = typeof lpEvent.message === "string" ? unconfirmedBubble(lpEvent.message) : null;
+  if (waiting && typeof change.sequence === "number") {
+    adoptBubble(waiting, change.dialogId, change.sequence); // it arrived: no second bubble, no "Not sent"
+    return;
+  }
   const bubble = bubbleFor("consumer", "You", when);
   fillMessage(bubble, change, lpEvent);
   ui.transcript.append(bubble);

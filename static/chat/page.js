@@ -38,7 +38,7 @@ export const state = {
   conversation: null, // the latest "conversation" frame
   socket: null, // static/js/socket.js's reconnecting socket
   refs: 0,
-  pending: new Map(), // ref -> consumer bubble waiting for its "sent"
+  pending: new Map(), // ref -> {bubble, action} of a consumer message waiting for its "sent"
   mine: new Map(), // "dialog:sequence" -> consumer bubble
   agentTicks: new Map(), // "dialog:sequence" -> what the agent's AcceptStatusEvents said
   agentMessages: new Map(), // "dialog:sequence" -> {dialog, sequence} of received messages

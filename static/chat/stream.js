@@ -1,8 +1,8 @@
 // The conversation's socket, ws/chat/<pk>/?after=<seq> (chat.consumers): webhook
 // events arrive in seq order and are handled once each, whatever the reconnects.
 import { reconnectingSocket } from "../js/socket.js";
-import { setTyping } from "./bubbles.js";
-import { sendFailed, sendSucceeded } from "./composer.js";
+import { setTyping, systemNote } from "./bubbles.js";
+import { sendFailed, sendSucceeded, sendUnconfirmed } from "./composer.js";
 import { notificationLogged, requestLogged } from "./consoles.js";
 import { conversationChanged } from "./conversation.js";
 import { agentReceiptSeen, historyReceived, messageReceived, ownReceiptSeen } from "./messages.js";
@@ -30,7 +30,8 @@ function receive(frame) {
   else if (frame.type === "history" && Array.isArray(frame.records)) historyReceived(frame.records);
   else if (frame.type === "requests" && Array.isArray(frame.requests)) frame.requests.forEach(requestLogged);
   else if (frame.type === "sent") sendSucceeded(frame.ref, frame.sequence, frame.dialog_id);
-  else if (frame.type === "error") sendFailed(frame.ref, frame.message);
+  else if (frame.type === "unconfirmed") sendUnconfirmed(frame.ref);
+  else if (frame.type === "error") sendFailed(frame.ref, frame.message, frame.retry ? frame.since : undefined);
   scheduleReceipts();
 }
 
@@ -40,6 +41,8 @@ function eventReceived(event) {
   notificationLogged(event);
   const change = isObject(event.payload) ? event.payload : {};
   const lpEvent = isObject(change.event) ? change.event : {};
+  // What the agent's side did (transfer, queue, TTR, close…), worded by the server (webhooks/changes.py).
+  if (Array.isArray(event.notes)) event.notes.forEach((note) => systemNote(String(note)));
   if (isPrivate(change)) return; // for agents and managers only: the notifications console marks it
   const fromConsumer = originatorRole(change) === "CONSUMER";
   if (lpEvent.type === "ContentEvent" || lpEvent.type === "RichContentEvent") {

@@ -1,0 +1,3 @@
+from connector_site_cli.main import main
+
+main()

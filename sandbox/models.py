@@ -58,6 +58,29 @@ class Account(models.Model):
         default="clock",
     )
 
+    # Seconds after an app is installed before LivePerson's Webhooks recognises it
+    # (docs/LIVEPERSON.md, 'Webhook activation': "up to two minutes"): events before then
+    # reach none of its endpoints. Tests that need webhooks at once set 0. A sandbox switch.
+    webhook_activation_seconds = models.PositiveIntegerField(default=120)
+    # What a 2xx answer to an app create or update carries (docs/LIVEPERSON.md, 'Response
+    # bodies'): the installation, as the demo app's mock data show, or nothing. A sandbox switch.
+    install_answer = models.CharField(
+        max_length=16,
+        choices=[("installation", "The installation"), ("empty", "An empty body")],
+        default="installation",
+    )
+    # What a 200 answer to SEND carries (docs/LIVEPERSON.md, 'Response bodies'): the SEND page's
+    # {reqId, code, body: {sequence}}, nothing, or {reqId, code} without a body. A sandbox switch.
+    send_answer = models.CharField(
+        max_length=16,
+        choices=[
+            ("documented", "{reqId, code, body: {sequence}}"),
+            ("empty", "An empty body"),
+            ("no_body", "{reqId, code}, no body"),
+        ],
+        default="documented",
+    )
+
     def __str__(self):
         return f"{self.account_id} ({self.name})"
 

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from apps_admin.models import Installation
-from webhooks import describe
+from webhooks import changes, describe
 from webhooks.forms import EVENT_TYPES, OTHER_EVENT_TYPE
 from webhooks.json_html import json_html
 from webhooks.models import Conversation, Delivery, Event
+from webhooks.notifications import CONVERSATION_CHANGE
 from webhooks.publish import delivery_summary
 from webhooks.records import Stored
 
@@ -226,7 +227,19 @@ def conversation_timeline(
         event.described = describe.describe(event.event_type, event.payload)
         event.summary = event.described.summary
         event.payload_pretty = pretty_json(event.payload)
+    _add_change_notes(conversation, timeline)
     return timeline
+
+
+def _add_change_notes(conversation: Conversation, timeline: list[Event]) -> None:
+    """An ExConversation change's summary also says what the agent's side did
+    (webhooks/changes.py), told apart from the changes before the page's first row."""
+    if not timeline or timeline[0].seq is None:
+        return
+    tracker = changes.notes_until(conversation_id=conversation.pk, seq=timeline[0].seq - 1)
+    for event in timeline:
+        if event.notification_type == CONVERSATION_CHANGE:
+            event.summary = " · ".join(filter(None, [event.summary, *tracker.notes(event.payload)]))
 
 
 # --- For the WebSocket consumers (sync; call with database_sync_to_async) ---

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from api.views import api
 from apps_admin import views as apps_admin_views
 from connector_site import health
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("health", health.health, name="health"),
     path("accounts/", include("accounts.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("webhooks.urls")),
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"accounts", "apps_admin", "bench", "chat", "connector_site", "core", "liveperson", "sandbox"}
-PACKAGES |= {"webhooks", "worker"}
+PACKAGES |= {"api", "webhooks", "worker"}
 
 
 def _sources(package: str):

@@ -52,7 +52,7 @@ def test_a_row_says_what_happened_and_the_conversation_is_never_clipped(daphne, 
     row = page.get_by_test_id("deliveries-table").locator("tbody tr").first
 
     expect(row.locator("td.summary")).to_have_text("message 1")
-    expect(row.locator("td.sender")).to_have_text("agent")
+    expect(row.locator("td.from")).to_have_text("agent")
     expect(row.locator("td.change")).to_have_text("ContentEvent")
     expect(row.locator("td.conversation a")).to_have_attribute("title", payloads.CONVERSATION)
     assert _clipped(page, "#deliveries td.conversation") == []
@@ -120,8 +120,7 @@ def test_live_rows_do_not_move_what_the_reader_looks_at(daphne, signed_in):
     page.goto(f"{daphne.url}/events/")
     rows = page.get_by_test_id("deliveries-table").locator("tbody tr")
     expect(rows).to_have_count(40)
-    page.wait_for_function("() => document.querySelector('[data-testid=current-user]')")
-    reading = rows.nth(20)
+    reading = page.locator(f"#deliveries tr[data-id='{rows.nth(20).get_attribute('data-id')}']")
     reading.scroll_into_view_if_needed()
     page.evaluate("() => window.scrollBy(0, 200)")
     before = reading.bounding_box()["y"]

@@ -14,8 +14,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 MAX_NODES = 5000
-# Levels below this one start folded: the notification's frame and its changes show at once.
-OPEN_LEVELS = 4
+# Levels below this one start folded: a notification down to its changes' events shows at once.
+OPEN_LEVELS = 6
 
 
 class _TooLarge(Exception):

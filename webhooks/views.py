@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
-from webhooks import selectors
+from webhooks import exports, selectors
 from webhooks.forms import ConversationFilterForm, DeliveryFilterForm
 
 PAGE_SIZE = 50
@@ -63,6 +63,15 @@ def delivery_rows(request):
 
 
 @login_required
+def delivery_export(request):
+    """The list as filtered on the page, every row (not only this page's), as JSON lines."""
+    account_id = request.user.lp_account_id
+    form = _filter_form(request, DeliveryFilterForm, selectors.app_names(account_id=account_id))
+    filename = f"deliveries-{account_id}.jsonl"
+    return exports.deliveries_jsonl(account_id=account_id, filters=form.filters(), filename=filename)
+
+
+@login_required
 def delivery_detail(request, pk):
     deliveries = selectors.deliveries_for(account_id=request.user.lp_account_id)
     delivery = get_object_or_404(deliveries, pk=pk)
@@ -113,3 +122,12 @@ def conversation_detail(request, pk):
         "last_seq": events[-1].seq if events else 0,
     }
     return render(request, "webhooks/conversation_detail.html", context)
+
+
+@login_required
+def conversation_export(request, pk):
+    """Every event of the conversation, in order, as JSON lines."""
+    conversations = selectors.conversations_for(account_id=request.user.lp_account_id)
+    conversation = get_object_or_404(conversations, pk=pk)
+    filename = f"conversation-{conversation.pk}-events.jsonl"
+    return exports.conversation_events_jsonl(conversation=conversation, filename=filename)

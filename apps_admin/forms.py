@@ -31,38 +31,32 @@ def _endpoint_field(**kwargs) -> forms.CharField:
     )
 
 
-class InstallationCreateForm(forms.Form):
-    name = forms.CharField(max_length=manifest.NAME_MAX)
-    description = forms.CharField(
-        max_length=manifest.DESCRIPTION_MAX, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    endpoint = _endpoint_field(
-        label="Webhook endpoint", help_text="Optional. Used for all five event types; change each later."
-    )
-    demo = forms.BooleanField(
-        required=False,
-        label="Demo app",
-        help_text="Send every webhook to this site, to watch notifications in the demo connector.",
-    )
-
-
 class InstallationBasicForm(forms.Form):
+    """Name, description and retention; editing adds enabled and the revision, creating
+    the demo choice."""
+
     name = forms.CharField(max_length=manifest.NAME_MAX)
     description = forms.CharField(
         max_length=manifest.DESCRIPTION_MAX, widget=forms.Textarea(attrs={"rows": 2})
     )
     enabled = forms.BooleanField(required=False)
     revision = forms.CharField(widget=forms.HiddenInput)
+    demo = forms.BooleanField(
+        required=False,
+        label="Demo app",
+        help_text="Send every webhook to this site, to watch notifications in the demo connector.",
+    )
     retention_time = forms.TypedChoiceField(
         label="Retry by time (retention)",
         coerce=int,
         help_text="How long LivePerson keeps retrying failed notifications, with backoff.",
     )
 
-    def __init__(self, *args, current_retention: int = 0, **kwargs):
+    def __init__(self, *args, current_retention: int = 0, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        values = sorted({*manifest.RETENTION_SECONDS, current_retention})
-        self.fields["retention_time"].choices = [(v, manifest.retention_label(v)) for v in values]
+        for name in ("demo",) if not creating else ("enabled", "revision"):
+            del self.fields[name]
+        self.fields["retention_time"].choices = manifest.retention_choices(current_retention)
 
 
 class WebhookForm(forms.Form):
@@ -115,21 +109,27 @@ class EngagementForm(forms.Form):
         return cleaned
 
 
-class InstallationEditForms:
-    """The edit page: basic fields, one webhook form and header rows per event
-    type, and the engagement form, validated and turned into one edit together."""
+class InstallationForms:
+    """The create and edit pages' one form: basic fields, one webhook form and header
+    rows per event type, and the engagement form, validated and turned into one edit
+    together. Creating starts from what a new installation gets and offers demo mode."""
 
-    def __init__(self, data=None, *, installation: dict, revision: str):
+    def __init__(self, data=None, *, installation: dict | None = None, revision: str = ""):
+        self.creating = installation is None
+        if installation is None:
+            installation = manifest.new_installation(name="", description="")
         webhooks = manifest.webhooks_of(installation)
         retention = (webhooks.get("retry") or {}).get("retention_time") or 0
         self.basic = InstallationBasicForm(
             data,
             prefix="basic",
             current_retention=retention,
+            creating=self.creating,
             initial={
                 "name": installation.get("client_name", ""),
                 "description": installation.get("description", ""),
                 "enabled": bool(installation.get("enabled")),
+                "demo": False,
                 "revision": revision,
                 "retention_time": retention,
             },
@@ -153,22 +153,77 @@ class InstallationEditForms:
         yield self.engagement
 
     def is_valid(self) -> bool:
-        return all([form.is_valid() for form in self._all()])  # a list: validate every form
+        valid = all([form.is_valid() for form in self._all()])  # a list: validate every form
+        if valid and self.demo and any(hook.endpoint for hook in self._webhook_edits().values()):
+            # Demo mode points every type at this site: an endpoint typed as well would be
+            # dropped without a word, so the person chooses (docs/APPS.md, 'Demo mode').
+            self.basic.add_error(
+                "demo",
+                "A demo app sends every webhook to this site: clear the endpoints below, "
+                "or untick Demo app to keep them.",
+            )
+            return False
+        return valid
+
+    @property
+    def demo(self) -> bool:
+        return bool(self.creating and self.basic.cleaned_data.get("demo"))
 
     @property
     def revision(self) -> str:
         return self.basic.cleaned_data["revision"]
+
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(label, message, field id) of every error, in the page's order: the
+        summary at the top of the form links each one to its field."""
+        found = []
+        for form, section in self._sections():
+            for name, messages in form.errors.items():
+                bound = form[name] if name in form.fields else None
+                label = bound.label if bound else "This section"
+                # A list of checkboxes has no element of its own id: its first box.
+                target = (bound.id_for_label or f"{bound.auto_id}_0") if bound else section
+                if bound is not None and form.prefix and form.prefix in WEBHOOK_PREFIXES.values():
+                    label = f"{self._label_of(form.prefix)}: {label}"
+                found += [(label, message, target) for message in messages]
+        for kind, label, _, headers in self.webhooks:
+            for row in headers.forms:
+                for name, messages in row.errors.items():
+                    target = row[name].auto_id if name in row.fields else self._anchor(kind)
+                    found += [(f"{label}: header", message, target) for message in messages]
+            found += [
+                (f"{label}: headers", message, self._anchor(kind)) for message in headers.non_form_errors()
+            ]
+        return found
+
+    def _sections(self):
+        yield self.basic, "basic"
+        for kind, _, form, _ in self.webhooks:
+            yield form, self._anchor(kind)
+        yield self.engagement, "engagement"
+
+    @staticmethod
+    def _anchor(kind: str) -> str:
+        return f"webhook-{WEBHOOK_PREFIXES[kind]}"
+
+    @staticmethod
+    def _label_of(prefix: str) -> str:
+        kind = next(kind for kind, known in WEBHOOK_PREFIXES.items() if known == prefix)
+        return manifest.WEBHOOK_LABELS[kind]
 
     def to_edit(self) -> InstallationEdit:
         basic = self.basic.cleaned_data
         return InstallationEdit(
             name=basic["name"],
             description=basic["description"],
-            enabled=basic["enabled"],
-            webhooks={kind: self._webhook(form, headers) for kind, _, form, headers in self.webhooks},
+            enabled=basic.get("enabled", True),
+            webhooks=self._webhook_edits(),
             retention_time=basic["retention_time"],
             engagement=self.engagement.cleaned_data,
         )
+
+    def _webhook_edits(self) -> dict[str, WebhookEdit]:
+        return {kind: self._webhook(form, headers) for kind, _, form, headers in self.webhooks}
 
     @staticmethod
     def _webhook(form, headers) -> WebhookEdit:

@@ -28,9 +28,11 @@ NAME_MAX = 128
 DESCRIPTION_MAX = 256
 MAX_RETRIES = 5
 
-# Retry retention choices of the original app, in seconds. It labelled 9,200 s
-# "2 hours" and 24,200 s "12 hours"; labels here are computed from the values.
-RETENTION_SECONDS = [0, 3600, 9200, 14400, 21600, 24200, 86400, 172800, 259200]
+# Retry retention choices, in seconds: round values, each labelled with the exact
+# number LivePerson gets. The original app offered 9,200 s as "2 hours" and 24,200 s as
+# "12 hours" (docs/LIVEPERSON.md, 'What the original app fills in'); an app that
+# already has such a value keeps it as a choice, labelled as what it really is.
+RETENTION_SECONDS = [0, 3600, 7200, 14400, 21600, 43200, 86400, 172800, 259200]
 RETENTION_MIN, RETENTION_MAX = 2, 259200
 
 ENGAGEMENT_BOOLEANS = ["design_engagement", "design_window", "language_selection"]
@@ -95,6 +97,28 @@ def retention_label(seconds: int) -> str:
     return " ".join(f"{value} {unit}" for value, unit in parts if value)
 
 
+def retention_choices(current: int = 0) -> list[tuple[int, str]]:
+    """The select's choices: '2 hours (7,200 s)', with the current value among them."""
+    values = sorted({*RETENTION_SECONDS, current})
+    return [(v, retention_label(v) if v == 0 else f"{retention_label(v)} ({v:,} s)") for v in values]
+
+
+def max_retries_label(hook: dict, retention_time: int) -> str:
+    """What LivePerson does for this webhook's retries: its max_retries when set, else the
+    default it applies (docs/WEBHOOKS.md, 'What LivePerson documents'): with retry by time,
+    a webhook without max_retries is retried for the retention time; without it, never."""
+    if hook.get("max_retries") is not None:
+        return str(hook["max_retries"])
+    if retention_time:
+        return f"not set: retried for {retention_label(retention_time)} (retry by time)"
+    return "not set: 0 (no retry)"
+
+
+def header_names(hook: dict) -> list[str]:
+    """The names of a webhook's custom headers; their values may be secrets, never shown."""
+    return [header.get("header_name", "") for header in hook.get("headers") or []]
+
+
 def default_engagement() -> dict:
     """What the original app fills in: every option allowed, consumers authenticated."""
     return {
@@ -143,6 +167,33 @@ def all_endpoints(webhooks: dict, endpoint: str) -> dict:
     changed = {key: value for key, value in webhooks.items() if key not in WEBHOOK_TYPES}
     for kind in WEBHOOK_TYPES:
         changed[kind] = {**(webhooks.get(kind) or {"headers": []}), "endpoint": endpoint}
+    return changed
+
+
+def routing_of(webhooks: dict) -> dict:
+    """Where each event type goes: {type: {endpoint, max_retries}}, for the types that have
+    an endpoint (no headers: their values may be secrets, and demo mode keeps them)."""
+    return {
+        kind: {"endpoint": webhooks[kind]["endpoint"], "max_retries": webhooks[kind].get("max_retries")}
+        for kind in WEBHOOK_TYPES
+        if (webhooks.get(kind) or {}).get("endpoint")
+    }
+
+
+def with_routing(webhooks: dict, routing: dict) -> dict:
+    """`webhooks` with each type's endpoint and max_retries from `routing`, keeping its
+    headers; a type that `routing` lacks is left out (it had no endpoint)."""
+    changed = {key: value for key, value in webhooks.items() if key not in WEBHOOK_TYPES}
+    for kind in WEBHOOK_TYPES:
+        if kind not in routing:
+            continue
+        hook = {
+            "headers": (webhooks.get(kind) or {}).get("headers") or [],
+            "endpoint": routing[kind]["endpoint"],
+        }
+        if routing[kind].get("max_retries") is not None:
+            hook["max_retries"] = routing[kind]["max_retries"]
+        changed[kind] = hook
     return changed
 
 

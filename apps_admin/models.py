@@ -27,6 +27,11 @@ class Installation(models.Model):
     scope = models.CharField(max_length=64, blank=True)
     enabled = models.BooleanField(default=False)
     endpoints = models.JSONField(default=dict, help_text="Event type to webhook endpoint.")
+    endpoints_before_demo = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Event type to {endpoint, max_retries} before 'Switch to demo mode', to restore them.",
+    )
     client_secret = EncryptedTextField(db_column="client_secret_encrypted", blank=True)
     issued_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)

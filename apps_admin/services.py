@@ -95,10 +95,24 @@ def installation_secret(*, account_id: str, client_id: str) -> str:
 # --- Changing -----------------------------------------------------------------------
 
 
-def installation_create(*, lp: LivePersonSession, name: str, description: str, endpoint: str) -> dict:
+def installation_create(
+    *,
+    lp: LivePersonSession,
+    name: str,
+    description: str,
+    endpoint: str = "",
+    edit: InstallationEdit | None = None,
+    demo_url: str = "",
+) -> dict:
     """Install a new app with what the original app fills in
-    (docs/LIVEPERSON.md, 'What the original app fills in')."""
+    (docs/LIVEPERSON.md, 'What the original app fills in'), then the create form's
+    choices (`edit`: per-type endpoints, headers, retention, engagement); with
+    `demo_url` every event type goes there, keeping the headers."""
     body = manifest.new_installation(name=name, description=description, endpoint=endpoint)
+    if edit is not None:
+        body = apply_edit(body, edit)
+    if demo_url:
+        body["capabilities"]["webhooks"] = manifest.all_endpoints(manifest.webhooks_of(body), demo_url)
     created = app_install.create_installation(credentials(lp), body).data
     _record(lp.account_id, created)
     return created
@@ -118,12 +132,42 @@ def installation_set_enabled(*, lp: LivePersonSession, client_id: str, enabled: 
 
 
 def installation_set_demo(*, lp: LivePersonSession, client_id: str, demo_url: str) -> None:
-    """Send every event type to this deployment's webhook receiver."""
+    """Send every event type to this deployment's webhook receiver, remembering the
+    endpoints it replaces (installation_restore_endpoints puts them back)."""
     current = installation_get(lp=lp, client_id=client_id)
     changed = copy.deepcopy(current.data)
     capabilities = changed.setdefault("capabilities", {})
-    capabilities["webhooks"] = manifest.all_endpoints(manifest.webhooks_of(changed), demo_url)
+    before = manifest.webhooks_of(changed)
+    capabilities["webhooks"] = manifest.all_endpoints(before, demo_url)
+    if not manifest.is_demo(current.data, demo_url):
+        _remember_endpoints(lp.account_id, client_id, manifest.routing_of(before))
     _put(lp, client_id, changed, current.revision)
+
+
+def endpoints_before_demo(*, account_id: str, client_id: str) -> dict:
+    """Event type -> {endpoint, max_retries} as they were before demo mode ({} if unknown)."""
+    record = Installation.objects.for_account(account_id).filter(client_id=client_id).first()
+    return record.endpoints_before_demo if record else {}
+
+
+def installation_restore_endpoints(*, lp: LivePersonSession, client_id: str) -> bool:
+    """Put back the endpoints demo mode replaced; False when none are remembered."""
+    before = endpoints_before_demo(account_id=lp.account_id, client_id=client_id)
+    if not before:
+        return False
+    current = installation_get(lp=lp, client_id=client_id)
+    changed = copy.deepcopy(current.data)
+    capabilities = changed.setdefault("capabilities", {})
+    capabilities["webhooks"] = manifest.with_routing(manifest.webhooks_of(changed), before)
+    _put(lp, client_id, changed, current.revision)
+    _remember_endpoints(lp.account_id, client_id, {})
+    return True
+
+
+def _remember_endpoints(account_id: str, client_id: str, routing: dict) -> None:
+    Installation.objects.for_account(account_id).filter(client_id=client_id).update(
+        endpoints_before_demo=routing
+    )
 
 
 def installation_delete(*, lp: LivePersonSession, client_id: str) -> None:

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<str:client_id>/enable/", views.installation_enable, name="enable"),
     path("<str:client_id>/disable/", views.installation_disable, name="disable"),
     path("<str:client_id>/demo/", views.installation_demo, name="demo"),
+    path("<str:client_id>/restore/", views.installation_restore, name="restore"),
     path("<str:client_id>/uninstall/", views.installation_uninstall, name="uninstall"),
 ]

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.decorators import liveperson_view, session_expired
 from accounts.lp_session import lp_session_get
 from apps_admin import manifest, services
-from apps_admin.forms import InstallationCreateForm, InstallationEditForms
+from apps_admin.forms import InstallationForms
 from liveperson import errors
 
 PAGE_SIZE = 20
@@ -66,17 +66,24 @@ def installation_list(request):
 @require_http_methods(["GET", "POST"])
 @liveperson_view
 def installation_create(request, lp):
-    form = InstallationCreateForm(request.POST or None)
-    if form.is_valid():
-        data = form.cleaned_data
-        endpoint = services.demo_endpoint(request) if data["demo"] else data["endpoint"]
+    forms = InstallationForms(request.POST or None)
+    demo_url = services.demo_endpoint(request)
+    if request.method == "POST" and forms.is_valid():
+        edit = forms.to_edit()
         created = services.installation_create(
-            lp=lp, name=data["name"], description=data["description"], endpoint=endpoint
+            lp=lp,
+            name=edit.name,
+            description=edit.description,
+            edit=edit,
+            demo_url=demo_url if forms.demo else "",
         )
-        messages.success(request, f"App “{data['name']}” installed. Keep its client secret safe.")
+        messages.success(request, f"App “{edit.name}” installed. Keep its client secret safe.")
         return redirect("apps_admin:detail", client_id=created["client_id"])
     return render(
-        request, "apps_admin/create.html", {"form": form, "demo_endpoint": services.demo_endpoint(request)}
+        request,
+        "apps_admin/create.html",
+        {"forms": forms, "demo_endpoint": demo_url},
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -86,17 +93,27 @@ def installation_detail(request, lp, client_id):
     current = services.installation_get(lp=lp, client_id=client_id).data
     webhooks = manifest.webhooks_of(current)
     demo_url = services.demo_endpoint(request)
+    retention = (webhooks.get("retry") or {}).get("retention_time") or 0
+    demo = manifest.is_demo(current, demo_url)
     return render(
         request,
         "apps_admin/detail.html",
         {
             "app": current,
             "client_id": client_id,
-            "demo": manifest.is_demo(current, demo_url),
+            "demo": demo,
             "webhooks": [
-                (manifest.WEBHOOK_LABELS[kind], webhooks.get(kind) or {}) for kind in manifest.WEBHOOK_TYPES
+                (
+                    manifest.WEBHOOK_LABELS[kind],
+                    webhooks.get(kind) or {},
+                    manifest.header_names(webhooks.get(kind) or {}),
+                    manifest.max_retries_label(webhooks.get(kind) or {}, retention),
+                )
+                for kind in manifest.WEBHOOK_TYPES
             ],
-            "retention": manifest.retention_label((webhooks.get("retry") or {}).get("retention_time") or 0),
+            "retention": manifest.retention_label(retention),
+            "restorable": demo
+            and bool(services.endpoints_before_demo(account_id=lp.account_id, client_id=client_id)),
         },
     )
 
@@ -118,7 +135,7 @@ def installation_secret(request, lp, client_id):
 @liveperson_view
 def installation_edit(request, lp, client_id):
     current = services.installation_get(lp=lp, client_id=client_id)
-    forms = InstallationEditForms(request.POST or None, installation=current.data, revision=current.revision)
+    forms = InstallationForms(request.POST or None, installation=current.data, revision=current.revision)
     status = 200
     if request.method == "POST" and forms.is_valid():
         try:
@@ -127,7 +144,7 @@ def installation_edit(request, lp, client_id):
             )
         except errors.ConflictError:
             latest = services.installation_get(lp=lp, client_id=client_id)
-            forms = InstallationEditForms(installation=latest.data, revision=latest.revision)
+            forms = InstallationForms(installation=latest.data, revision=latest.revision)
             messages.warning(
                 request,
                 "Someone else changed this app while you were editing. Nothing was saved: "
@@ -166,12 +183,42 @@ def installation_disable(request, lp, client_id):
     return redirect("apps_admin:detail", client_id=client_id)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @liveperson_view
 def installation_demo(request, lp, client_id):
+    """GET: what demo mode would replace, to confirm; POST: switch."""
     demo_url = services.demo_endpoint(request)
+    if request.method == "GET":
+        current = services.installation_get(lp=lp, client_id=client_id).data
+        return render(
+            request,
+            "apps_admin/demo.html",
+            {
+                "app": current,
+                "client_id": client_id,
+                "demo_url": demo_url,
+                "routing": [
+                    (manifest.WEBHOOK_LABELS[kind], route["endpoint"])
+                    for kind, route in manifest.routing_of(manifest.webhooks_of(current)).items()
+                ],
+            },
+        )
     services.installation_set_demo(lp=lp, client_id=client_id, demo_url=demo_url)
-    messages.success(request, f"Demo mode on: every webhook now goes to {demo_url}.")
+    messages.success(
+        request,
+        f"Demo mode on: every webhook now goes to {demo_url}. "
+        "“Restore previous endpoints” on this page puts the old ones back.",
+    )
+    return redirect("apps_admin:detail", client_id=client_id)
+
+
+@require_POST
+@liveperson_view
+def installation_restore(request, lp, client_id):
+    if services.installation_restore_endpoints(lp=lp, client_id=client_id):
+        messages.success(request, "The endpoints from before demo mode are back.")
+    else:
+        messages.warning(request, "No endpoints from before demo mode are known for this app.")
     return redirect("apps_admin:detail", client_id=client_id)
 
 

@@ -39,7 +39,17 @@ class Site:
 
     def app_create(self, name: str) -> str:
         """Install a demo app (webhooks to this site's /notifications/event); its client id."""
-        fields = {"name": name, "description": "Demo chat benchmark", "endpoint": "", "demo": "on"}
+        fields = {
+            "basic-name": name,
+            "basic-description": "Demo chat benchmark",
+            "basic-demo": "on",
+            "basic-retention_time": "0",
+            # The engagement lists LivePerson requires (apps_admin.forms.EngagementForm).
+            "engagement-entry_point": ["url", "section"],
+            "engagement-consumer_identity": ["auth"],
+        }
+        for prefix in ("content", "rich", "accept", "chatstate", "conversation"):  # no custom headers
+            fields.update({f"{prefix}-headers-TOTAL_FORMS": "0", f"{prefix}-headers-INITIAL_FORMS": "0"})
         location = self._post("/apps/new/", fields)
         return _match(r"/apps/([^/]+)/", location)
 

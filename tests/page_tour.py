@@ -55,6 +55,11 @@ PAGES = [
     ),
     Page("apps_admin:edit", lambda data: f"/apps/{data['client_id']}/edit/", ["[data-testid=edit-form]"]),
     Page(
+        "apps_admin:demo",
+        lambda data: f"/apps/{data['client_id']}/demo/",
+        ["main form button[type=submit]"],
+    ),
+    Page(
         "apps_admin:uninstall",
         lambda data: f"/apps/{data['client_id']}/uninstall/",
         ["button.danger[type=submit]"],
@@ -89,7 +94,7 @@ EXCLUDED = {
     "apps_admin:secret": "POST only, JSON: the Reveal and Copy buttons of the app page",
     "apps_admin:enable": "POST only: a button of the app page",
     "apps_admin:disable": "POST only: a button of the app page",
-    "apps_admin:demo": "POST only: a button of the app page",
+    "apps_admin:restore": "POST only: a button of the app page",
     "chat:upload": "POST only: the chat page's image upload",
     "chat:download": "a file, not a page",
     "sandbox:agent-events": "JSON polled by the sandbox agent page",

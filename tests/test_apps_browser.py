@@ -56,7 +56,9 @@ def test_the_whole_life_of_an_app(daphne, page):
     expect(page.get_by_test_id("app-demo")).to_have_count(0)
     expect(page.get_by_text("https://hooks.example.com/content")).to_be_visible()
 
-    # Switch to demo mode: every endpoint back here, the header kept.
+    # Switch to demo mode, after confirming: every endpoint back here, the header kept.
+    page.get_by_role("button", name="Switch to demo mode").click()
+    expect(page.get_by_test_id("replaced-endpoints")).to_contain_text("https://hooks.example.com/content")
     page.get_by_role("button", name="Switch to demo mode").click()
     expect(page.get_by_text(f"Demo mode on: every webhook now goes to {demo_endpoint}.")).to_be_visible()
     expect(page.get_by_test_id("app-demo")).to_be_visible()

@@ -42,3 +42,36 @@ def creds_of(client) -> app_install.Credentials:
     return app_install.Credentials(
         base_uri=lp.base_uris["accountConfigReadWrite"], account_id=lp.account_id, bearer=lp.bearer
     )
+
+
+def posted(forms) -> dict:
+    """What a browser posts for an apps_admin.forms.InstallationForms left as shown."""
+    data = {}
+    for bound in [forms.basic, forms.engagement] + [form for _, _, form, _ in forms.webhooks]:
+        for field in bound:
+            value = field.value()
+            if value is True:
+                data[field.html_name] = "on"
+            elif value is not None and value is not False:
+                data[field.html_name] = value
+    for _, _, _, headers in forms.webhooks:
+        data.update({f"{headers.prefix}-{k}": v for k, v in headers.management_form.initial.items()})
+        for index, row in enumerate(headers.initial or []):
+            data[f"{headers.prefix}-{index}-header_name"] = row["header_name"]
+            data[f"{headers.prefix}-{index}-header_value"] = row["header_value"]
+    return data
+
+
+def create_data(*, name="Bot", description="A bot", endpoint="", demo=False, **fields) -> dict:
+    """The create form as posted with `endpoint` for every event type (or demo mode) and
+    the rest of its defaults; `fields` override any posted field by its name."""
+    from apps_admin.forms import WEBHOOK_PREFIXES, InstallationForms
+
+    data = posted(InstallationForms())
+    data.update({"basic-name": name, "basic-description": description})
+    if demo:
+        data["basic-demo"] = "on"
+    for prefix in WEBHOOK_PREFIXES.values():
+        data[f"{prefix}-endpoint"] = endpoint
+    data.update(fields)
+    return data

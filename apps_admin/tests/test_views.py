@@ -8,7 +8,7 @@ import pytest
 
 from apps_admin import manifest
 from apps_admin.models import Installation
-from apps_admin.tests.conftest import creds_of
+from apps_admin.tests.conftest import create_data, creds_of, posted
 from liveperson import app_install
 from sandbox.models import LoginSession
 
@@ -16,7 +16,7 @@ CREATE_URL = "/apps/new/"
 
 
 def _create(client, name="Bot", data=None, **request_extra):
-    data = {"name": name, "description": "A bot", "endpoint": "https://hooks.example.com/lp", **(data or {})}
+    data = create_data(**{"name": name, "endpoint": "https://hooks.example.com/lp", **(data or {})})
     response = client.post(CREATE_URL, data, **request_extra)
     assert response.status_code == 302, response.content.decode()[:2000]
     return response["Location"].split("/")[2]
@@ -24,22 +24,7 @@ def _create(client, name="Bot", data=None, **request_extra):
 
 def _edit_data(client, client_id: str) -> dict:
     """The edit form as the browser would post it unchanged."""
-    page = client.get(f"/apps/{client_id}/edit/")
-    form = page.context["forms"]
-    data = {}
-    for bound in [form.basic, form.engagement] + [f for _, _, f, _ in form.webhooks]:
-        for field in bound:
-            value = field.value()
-            if value is True:
-                data[field.html_name] = "on"
-            elif value is not None and value is not False:
-                data[field.html_name] = value
-    for _, _, _, headers in form.webhooks:
-        data.update({f"{headers.prefix}-{k}": v for k, v in headers.management_form.initial.items()})
-        for index, row in enumerate(headers.initial or []):
-            data[f"{headers.prefix}-{index}-header_name"] = row["header_name"]
-            data[f"{headers.prefix}-{index}-header_value"] = row["header_value"]
-    return data
+    return posted(client.get(f"/apps/{client_id}/edit/").context["forms"])
 
 
 # --- List ---
@@ -166,7 +151,7 @@ def test_create_shows_client_id_and_a_masked_secret(admin_client):
 
 
 def test_create_with_demo_points_every_endpoint_at_this_site_keeping_the_port(admin_client):
-    client_id = _create(admin_client, data={"demo": "on", "endpoint": ""}, HTTP_HOST="localhost:8443")
+    client_id = _create(admin_client, data={"demo": True, "endpoint": ""}, HTTP_HOST="localhost:8443")
 
     installation = app_install.get_installation(creds_of(admin_client), client_id).data
     assert set(manifest.endpoints_of(installation).values()) == {"https://localhost:8443/notifications/event"}
@@ -180,12 +165,13 @@ def test_create_with_demo_points_every_endpoint_at_this_site_keeping_the_port(ad
         ({"description": "x" * 257}, "at most 256 characters"),
         ({"description": ""}, "This field is required."),
         ({"endpoint": "http://insecure.example.com/"}, "LivePerson only accepts https:// URLs"),
+        ({"endpoint": "https://hooks.example.com/lp", "demo": True}, "A demo app sends every webhook"),
     ],
 )
 def test_create_validates_like_liveperson(admin_client, sandbox, data, error):
-    response = admin_client.post(CREATE_URL, {"name": "n", "description": "d", **data})
+    response = admin_client.post(CREATE_URL, create_data(**{"name": "n", "description": "d", **data}))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert error in response.content.decode()
     assert sandbox.requests_to("accountConfigReadWrite", "/installations") == []
 
@@ -200,7 +186,7 @@ def test_create_requires_the_csrf_token(sandbox):
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
     client.post("/accounts/login/", {**ADMIN, "csrfmiddlewaretoken": token})
 
-    assert client.post(CREATE_URL, {"name": "n", "description": "d"}).status_code == 403
+    assert client.post(CREATE_URL, create_data(name="n", description="d")).status_code == 403
 
 
 # --- Secret ---
@@ -234,7 +220,7 @@ def test_edit_saves_each_section(admin_client):
     data.update(
         {
             "basic-name": "Renamed",
-            "basic-retention_time": "9200",
+            "basic-retention_time": "7200",
             "chatstate-endpoint": "",
             "accept-max_retries": "4",
             "content-headers-TOTAL_FORMS": "1",
@@ -251,7 +237,7 @@ def test_edit_saves_each_section(admin_client):
     saved = app_install.get_installation(creds_of(admin_client), client_id).data
     webhooks = saved["capabilities"]["webhooks"]
     assert saved["client_name"] == "Renamed"
-    assert webhooks["retry"] == {"retention_time": 9200}
+    assert webhooks["retry"] == {"retention_time": 7200}
     assert "ms.MessagingEventNotification.ChatStateEvent" not in webhooks
     assert webhooks["ms.MessagingEventNotification.AcceptStatusEvent"]["max_retries"] == 4
     assert webhooks["ms.MessagingEventNotification.ContentEvent"]["headers"] == [
@@ -261,13 +247,27 @@ def test_edit_saves_each_section(admin_client):
     assert saved["capabilities"]["engagement"]["goal"] == ["url", "lead"]
 
 
-def test_edit_labels_retention_choices_correctly(admin_client):
+def test_retention_choices_are_round_with_the_exact_seconds_beside_them(admin_client):
     client_id = _create(admin_client)
 
     html = admin_client.get(f"/apps/{client_id}/edit/").content.decode()
 
-    assert '<option value="9200">2 h 33 min 20 s</option>' in html
-    assert '<option value="24200">6 h 43 min 20 s</option>' in html
+    assert '<option value="7200">2 hours (7,200 s)</option>' in html
+    assert '<option value="43200">12 hours (43,200 s)</option>' in html
+    assert '<option value="259200">3 days (259,200 s)</option>' in html
+    assert 'value="9200"' not in html
+
+
+def test_an_apps_odd_retention_stays_a_choice_named_for_what_it_is(admin_client):
+    client_id = _create(admin_client)
+    creds = creds_of(admin_client)
+    current = app_install.get_installation(creds, client_id)
+    current.data["capabilities"]["webhooks"]["retry"] = {"retention_time": 9200}
+    app_install.update_installation(creds, client_id, current.data, current.revision)
+
+    html = admin_client.get(f"/apps/{client_id}/edit/").content.decode()
+
+    assert '<option value="9200" selected>2 h 33 min 20 s (9,200 s)</option>' in html
 
 
 @pytest.mark.parametrize(
@@ -346,8 +346,125 @@ def test_demo_mode_action(admin_client):
     response = admin_client.post(f"/apps/{client_id}/demo/", follow=True, HTTP_HOST="localhost")
 
     assert b"Demo mode on" in response.content
+    assert b"Restore previous endpoints" in response.content
     installation = app_install.get_installation(creds_of(admin_client), client_id).data
     assert manifest.is_demo(installation, "https://localhost/notifications/event")
+
+
+def test_demo_mode_asks_first_naming_the_endpoints_it_replaces(admin_client):
+    client_id = _create(admin_client)
+
+    confirm = admin_client.get(f"/apps/{client_id}/demo/", HTTP_HOST="localhost")
+
+    assert "Content events: <code>https://hooks.example.com/lp</code>" in confirm.content.decode()
+    installation = app_install.get_installation(creds_of(admin_client), client_id).data
+    assert not manifest.is_demo(installation, "https://localhost/notifications/event")
+
+
+def test_the_endpoints_before_demo_mode_can_be_restored(admin_client):
+    client_id = _create(admin_client)
+    data = _edit_data(admin_client, client_id)
+    data.update(
+        {"accept-max_retries": "3", "chatstate-endpoint": "", "rich-endpoint": "https://rich.example.com/"}
+    )
+    data.update({"content-headers-TOTAL_FORMS": "1", "content-headers-0-header_name": "X-Key"})
+    data["content-headers-0-header_value"] = "k1"
+    assert admin_client.post(f"/apps/{client_id}/edit/", data).status_code == 302
+    before = app_install.get_installation(creds_of(admin_client), client_id).data["capabilities"]["webhooks"]
+    admin_client.post(f"/apps/{client_id}/demo/", HTTP_HOST="localhost")
+    page = admin_client.get(f"/apps/{client_id}/", HTTP_HOST="localhost").content.decode()
+    assert "Restore previous endpoints" in page
+
+    response = admin_client.post(f"/apps/{client_id}/restore/", follow=True, HTTP_HOST="localhost")
+
+    assert "The endpoints from before demo mode are back." in response.content.decode()
+    after = app_install.get_installation(creds_of(admin_client), client_id).data["capabilities"]["webhooks"]
+    assert after == before
+    assert "Restore previous endpoints" not in response.content.decode()
+
+
+def test_the_detail_page_names_headers_without_values_and_the_retry_default(admin_client):
+    client_id = _create(admin_client)
+    data = _edit_data(admin_client, client_id)
+    data.update({"accept-max_retries": "3", "content-headers-TOTAL_FORMS": "1"})
+    data.update({"content-headers-0-header_name": "X-Api-Key", "content-headers-0-header_value": "s3cr3t"})
+    admin_client.post(f"/apps/{client_id}/edit/", data)
+
+    html = admin_client.get(f"/apps/{client_id}/").content.decode()
+
+    assert "<code>X-Api-Key</code>" in html
+    assert "s3cr3t" not in html
+    assert re.search(r'data-testid="max-retries">3<', html)
+    assert html.count("not set: 0 (no retry)") == 4
+    data = _edit_data(admin_client, client_id)
+    data["basic-retention_time"] = "3600"
+    admin_client.post(f"/apps/{client_id}/edit/", data)
+    html = admin_client.get(f"/apps/{client_id}/").content.decode()
+    assert html.count("not set: retried for 1 hour (retry by time)") == 4
+
+
+def test_create_takes_per_type_endpoints_headers_retention_and_engagement(admin_client):
+    data = create_data(
+        endpoint="https://hooks.example.com/lp",
+        **{
+            "chatstate-endpoint": "",
+            "accept-endpoint": "https://receipts.example.com/",
+            "accept-max_retries": "2",
+            "content-headers-TOTAL_FORMS": "1",
+            "content-headers-0-header_name": "X-Api-Key",
+            "content-headers-0-header_value": "k1",
+            "basic-retention_time": "86400",
+            "engagement-design_window": "on",
+            "engagement-goal": ["lead"],
+        },
+    )
+
+    client_id = admin_client.post(CREATE_URL, data)["Location"].split("/")[2]
+
+    saved = app_install.get_installation(creds_of(admin_client), client_id).data
+    webhooks = saved["capabilities"]["webhooks"]
+    assert "ms.MessagingEventNotification.ChatStateEvent" not in webhooks
+    assert webhooks["ms.MessagingEventNotification.AcceptStatusEvent"] == {
+        "endpoint": "https://receipts.example.com/",
+        "headers": [],
+        "max_retries": 2,
+    }
+    assert webhooks["ms.MessagingEventNotification.ContentEvent"]["headers"] == [
+        {"header_name": "X-Api-Key", "header_value": "k1"}
+    ]
+    assert webhooks["retry"] == {"retention_time": 86400}
+    assert saved["capabilities"]["engagement"]["design_window"] is True
+    assert saved["capabilities"]["engagement"]["goal"] == ["lead"]
+    assert saved["enabled"] is True
+
+
+def test_demo_with_an_endpoint_is_refused_naming_the_choice(admin_client, sandbox):
+    data = create_data(endpoint="https://hooks.example.com/lp", demo=True)
+
+    response = admin_client.post(CREATE_URL, data)
+
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert "clear the endpoints below, or untick Demo app to keep them" in html
+    assert 'href="#id_basic-demo"' in html  # the summary at the top links to the field
+    assert sandbox.requests_to("accountConfigReadWrite", "/installations") == []
+
+
+def test_a_failed_save_lists_every_error_at_the_top_linking_to_its_field(admin_client):
+    client_id = _create(admin_client)
+    data = _edit_data(admin_client, client_id)
+    data.update({"basic-name": "", "rich-endpoint": "http://h/x", "engagement-entry_point": []})
+    data.update({"content-headers-TOTAL_FORMS": "1", "content-headers-0-header_value": "orphan"})
+
+    html = unescape(admin_client.post(f"/apps/{client_id}/edit/", data).content.decode())
+
+    summary = html[html.index('data-testid="error-summary"') : html.index('data-testid="edit-form"')]
+    assert "4 things to fix" in summary
+    for target in ("id_basic-name", "id_rich-endpoint", "id_engagement-entry_point_0"):
+        assert f'href="#{target}"' in summary
+        assert f'id="{target}"' in html
+    assert 'href="#id_content-headers-0-header_name"' in summary
+    assert 'id="id_content-headers-0-header_name"' in html
 
 
 def test_uninstall_asks_first_then_uninstalls(admin_client):
@@ -367,7 +484,7 @@ def test_uninstall_asks_first_then_uninstalls(admin_client):
 def test_actions_refuse_get(admin_client):
     client_id = _create(admin_client)
 
-    for action in ("enable", "disable", "demo"):
+    for action in ("enable", "disable", "restore"):
         assert admin_client.get(f"/apps/{client_id}/{action}/").status_code == 405
 
 

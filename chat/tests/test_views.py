@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import Client
 
 from apps_admin.models import Installation
-from apps_admin.tests.conftest import _logged_in
+from apps_admin.tests.conftest import _logged_in, create_data
 from chat.models import ChatConversation
 from conftest import ADMIN, QA_ADMIN
 
@@ -25,8 +25,8 @@ def qa_client(sandbox):
 
 def _create_app(client, name="Chat bot", demo=True) -> str:
     """An app installed through the apps pages (demo: its webhooks come to this site)."""
-    data = {"name": name, "description": "For the chat"}
-    data.update({"demo": "on"} if demo else {"endpoint": "https://hooks.example.com/lp"})
+    endpoint = "" if demo else "https://hooks.example.com/lp"
+    data = create_data(name=name, description="For the chat", demo=demo, endpoint=endpoint)
     response = client.post("/apps/new/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     return response["Location"].split("/")[2]

@@ -23,6 +23,7 @@
 
   box.querySelector("[data-action=reveal]").addEventListener("click", async (event) => {
     const button = event.currentTarget;
+    status.textContent = "";  // a "Copied." of before says nothing about this click
     if (button.dataset.shown === "true") {
       code.textContent = "••••••••••••••••••••••••";
       button.textContent = "Reveal";

@@ -1,0 +1,97 @@
+"""The app pages' forms in a real browser: the error summary, unsaved changes, the
+secret's status line and the action buttons (issue 17, item 4)."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import ADMIN
+from tests.test_chat_browser import _create_demo_app
+from tests.test_login_browser import _log_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app_page(daphne, page):
+    """Logged in, on the page of a new demo app."""
+    _log_in(page, daphne, ADMIN)
+    _create_demo_app(page)
+    return page
+
+
+def test_a_failed_save_focuses_the_summary_whose_links_focus_each_field(app_page):
+    page = app_page
+    page.get_by_role("button", name="Edit").click()
+    page.locator("#id_basic-name").fill("")
+    rich = page.locator('fieldset[data-kind="ms.MessagingEventNotification.RichContentEvent"]')
+    rich.get_by_label("Endpoint").fill("http://not-https.example.com/")
+    page.get_by_role("button", name="Save").click()
+
+    summary = page.get_by_test_id("error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("2 things to fix")
+    summary.get_by_role("link", name=re.compile("Rich content events: Endpoint")).click()
+    expect(page.locator("#id_rich-endpoint")).to_be_focused()
+    summary.get_by_role("link", name=re.compile("^Name")).click()
+    expect(page.locator("#id_basic-name")).to_be_focused()
+
+
+def test_leaving_a_changed_form_asks_first_and_an_unchanged_one_does_not(app_page, daphne):
+    page = app_page
+    page.get_by_role("button", name="Edit").click()
+    edit_url = page.url
+    dialogs = []
+
+    def dismiss(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.get_by_label("Description").fill("Changed, not saved")
+    page.get_by_role("link", name="Apps", exact=True).first.click()
+    page.wait_for_timeout(300)
+    assert dialogs == ["beforeunload"]
+    assert page.url == edit_url
+
+    page.get_by_label("Description").fill("For the demo chat")  # back as it was
+    page.get_by_role("link", name="Apps", exact=True).first.click()
+    expect(page).to_have_url(f"{daphne.url}/")
+    assert dialogs == ["beforeunload"]
+
+
+def test_saving_a_changed_form_does_not_ask(app_page):
+    page = app_page
+    page.get_by_role("button", name="Edit").click()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.get_by_label("Description").fill("Saved")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("App saved.")).to_be_visible()
+    assert dialogs == []
+
+
+def test_copied_is_cleared_by_reveal_and_hide(app_page):
+    page = app_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_text("Copied.")).to_be_visible()
+    page.get_by_role("button", name="Reveal").click()
+    expect(page.get_by_text("Copied.")).to_have_count(0)
+    page.get_by_role("button", name="Copy").click()
+    page.get_by_role("button", name="Hide").click()
+    expect(page.get_by_text("Copied.")).to_have_count(0)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_app_pages_action_buttons_are_one_height_and_uninstall_looks_dangerous(app_page, width):
+    page = app_page
+    page.set_viewport_size({"width": width, "height": 800})
+    buttons = page.locator("main .actions").last.locator("a[role=button], button")
+    heights = {round(box["height"]) for box in (b.bounding_box() for b in buttons.all())}
+    assert len(heights) == 1, heights
+    uninstall = page.get_by_role("button", name="Uninstall")
+    assert (
+        page.evaluate("(el) => getComputedStyle(el).color", uninstall.element_handle()) == "rgb(183, 28, 28)"
+    )

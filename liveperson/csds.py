@@ -15,13 +15,16 @@ from liveperson.schemas import BaseURIs
 
 SERVICE = "csds"
 
+QA_PREFIXES = ("le", "qa")
+
 _cache: dict[str, tuple[float, dict[str, str]]] = {}
 _cache_lock = threading.Lock()
 
 
 def csds_domain(account_id: str) -> str:
-    """QA accounts (ids starting with "le") have their own CSDS host."""
-    if account_id.lower().startswith("le"):
+    """QA accounts (ids starting with "le" or "qa", docs/LIVEPERSON.md, 'Service discovery
+    (CSDS)') have their own CSDS host."""
+    if account_id.lower().startswith(QA_PREFIXES):
         return settings.CSDS_DOMAIN_QA
     return settings.CSDS_DOMAIN
 

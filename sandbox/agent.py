@@ -66,6 +66,8 @@ DELAYS = {
     "survey_next": 1.5,
 }
 
+# The first SEND must follow CONVERSATION within this for the auto messages (Send API, Examples).
+AUTO_MESSAGES_WINDOW_MS = 10_000
 AUTO_MESSAGE = "Welcome! An agent will be with you shortly."
 HELP_TEXT = (
     "I am the sandbox agent. Write: rich (a card with buttons and a map), "
@@ -126,23 +128,38 @@ def _plan_opened(conversation, record):
     if conversation.agent_mode == MessagingConversation.AgentMode.HUMAN:
         return []
     dialog = {"dialog_id": messaging.main_dialog(conversation).dialog_id}
-    plan = []
-    if "AUTO_MESSAGES" in (conversation.features or []):
-        plan.append(("auto_message", "auto_message", dialog))
-    plan.append(("assign", "assign", dialog))
-    return plan
+    return [("assign", "assign", dialog)]
+
+
+def _plan_auto_message(conversation, record) -> list:
+    """AUTO_MESSAGES (docs/LIVEPERSON.md, 'Features'): only for an account with the Controller
+    Bot permissions, and only when the first SEND came within 10 seconds of CONVERSATION."""
+    if messaging.AUTO_MESSAGES not in (conversation.features or []) or not conversation.account.auto_messages:
+        return []
+    if record.server_timestamp - conversation.start_ts > AUTO_MESSAGES_WINDOW_MS:
+        return []
+    if conversation.events.filter(role="CONSUMER").exclude(pk=record.pk).exists():
+        return []  # not the first SEND
+    return [("auto_message", "auto_message", {"dialog_id": record.dialog.dialog_id})]
 
 
 def _plan_consumer_event(conversation, record):
-    if record is None or record.event.get("type") != "ContentEvent":
-        return []  # receipts, chat states and survey ACTIONs need no answer
+    if record is None:
+        return []
+    auto = (
+        []
+        if conversation.agent_mode == MessagingConversation.AgentMode.HUMAN
+        else _plan_auto_message(conversation, record)
+    )
+    if record.event.get("type") != "ContentEvent":
+        return auto  # receipts, chat states and survey ACTIONs need no answer
     if record.dialog.dialog_type == Dialog.Type.POST_SURVEY:
         return _plan_survey_answer(record)
     if conversation.agent_mode == MessagingConversation.AgentMode.HUMAN:
         return []
     dialog = {"dialog_id": record.dialog.dialog_id}
     received = {**dialog, "sequence": record.sequence}
-    return [
+    return auto + [
         ("accept", "accept", received),
         ("read", "read", received),
         ("composing", "chat_state", {**dialog, "chat_state": "COMPOSING"}),
@@ -424,7 +441,9 @@ def _do_chat_state(conversation, task):
 
 
 def _do_reply(conversation, task):
-    _as_agent(conversation, task, task.payload["event"])
+    event = messaging.as_delivered(conversation, task.payload["event"])
+    if event is not None:
+        _as_agent(conversation, task, event)
 
 
 def _do_survey_read(conversation, task):

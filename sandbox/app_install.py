@@ -21,6 +21,9 @@ from django.utils import timezone
 from sandbox.models import Account, Installation
 
 REVISION_MISMATCH = "Revision mismatch: the installation was changed by someone else"
+# "Choose the unique name" (docs/LIVEPERSON.md, 'Installation JSON'); LivePerson's status and
+# wording for a taken name are not confirmed by any source.
+NAME_TAKEN = "client_name must be unique in the account: another app already has this name"
 SERVER_FIELDS = {
     "client_id",
     "client_secret",
@@ -36,6 +39,9 @@ WEBHOOK_TYPES = {
     "ms.MessagingEventNotification.AcceptStatusEvent",
     "ms.MessagingEventNotification.ChatStateEvent",
     "cqm.ExConversationChangeNotification",
+    # The installation page's table names the conversation webhook so; its example and the
+    # Webhooks pages use cqm.… (docs/LIVEPERSON.md, 'Installation JSON'): both are accepted.
+    "ms.MessagingEventNotification.ExConversationChangeNotification",
 }
 # The original app's regex (docs/LIVEPERSON.md, 'What the original app fills in'),
 # `^https\:\/\/[0-9a-zA-Z]([-.\w]*[0-9a-zA-Z])*(:(0-9)*)*(\/?)(P*)?$`
@@ -153,6 +159,7 @@ def installation_create(*, account: Account, data) -> tuple[Installation, int]:
     cleaned = installation_validate(data)
     with transaction.atomic():
         locked = _locked_account(account)
+        _check_name_free(locked, cleaned["client_name"])
         installation = Installation.objects.create(
             account=locked,
             client_id=str(uuid.uuid4()),
@@ -173,6 +180,7 @@ def installation_update(*, account: Account, client_id: str, data, if_match: str
         installation = installation_get(account=locked, client_id=client_id)
         _check_revision(locked, if_match)
         installation.data = installation_validate(data)
+        _check_name_free(locked, installation.data["client_name"], other_than=installation)
         installation.updated_at = timezone.now()
         installation.save(update_fields=["data", "updated_at"])
         return installation, _bump(locked)
@@ -193,6 +201,15 @@ def installation_delete(*, account: Account, client_id: str, if_match: str) -> i
 def _locked_account(account: Account) -> Account:
     # The row lock makes check-then-bump atomic between concurrent writers.
     return Account.objects.select_for_update().get(pk=account.pk)
+
+
+def _check_name_free(account: Account, name: str, *, other_than: Installation | None = None) -> None:
+    """Under the account's row lock, so two concurrent creates cannot both take a name."""
+    taken = Installation.objects.live().filter(account=account, data__client_name=name)
+    if other_than is not None:
+        taken = taken.exclude(pk=other_than.pk)
+    if taken.exists():
+        raise InstallationInvalidError(NAME_TAKEN)
 
 
 def _check_revision(account: Account, if_match: str) -> None:

@@ -91,10 +91,10 @@ def app_jwt_issue(*, account_id: str, client_id: str, client_secret: str) -> str
 def installation_for_app_jwt(*, account_id: str, authorization: str) -> Installation:
     """The installation an `Authorization` header's AppJWT was issued to.
 
-    The raw token is documented; "Bearer <token>" is accepted too (not
-    confirmed by any source, docs/LIVEPERSON.md).
+    The header is the raw token (docs/LIVEPERSON.md, 'Connector authorization: headers on
+    Send API calls'); "Bearer <token>" is not a JWT, so it is an invalid AppJWT (40102).
     """
-    token = _without_bearer(authorization)
+    token = (authorization or "").strip()
     if not token:
         raise missing_app_jwt()
     claims = _app_jwt_claims(token, account_id=account_id)
@@ -125,13 +125,6 @@ def _app_jwt_claims(token: str, *, account_id: str) -> dict:
         raise missing_parameter("AppJWT claims are missing or invalid") from exc
     except jwt.InvalidTokenError as exc:
         raise invalid_app_jwt() from exc
-
-
-def _without_bearer(authorization: str) -> str:
-    value = (authorization or "").strip()
-    if value[:7].lower() == "bearer ":
-        value = value[7:].strip()
-    return value
 
 
 # --- IdP ------------------------------------------------------------------------
@@ -170,7 +163,7 @@ def send_api_caller(*, account_id: str, authorization: str, on_behalf: str) -> C
 
     LivePerson checks the AppJWT first: with both headers missing it answers 40105.
     """
-    if not _without_bearer(authorization):
+    if not (authorization or "").strip():
         raise missing_app_jwt()
     if not (on_behalf or "").strip():
         raise missing_consumer_jws()

@@ -22,6 +22,8 @@ MESSAGING_NOTIFICATION = "ms.MessagingEventNotification"
 CONVERSATION_NOTIFICATION = "cqm.ExConversationChangeNotification"
 # Events that take a sequence number; chat states are ephemeral and take none.
 SEQUENCED_EVENTS = {"ContentEvent", "RichContentEvent", "AcceptStatusEvent"}
+# The installation page's table's name for it (docs/LIVEPERSON.md, 'Installation JSON').
+CONVERSATION_NOTIFICATION_ALIAS = f"{MESSAGING_NOTIFICATION}.ExConversationChangeNotification"
 EVENT_TYPES = SEQUENCED_EVENTS | {"ChatStateEvent"}
 # Who may see an event (docs/LIVEPERSON.md, 'Private messages'): everyone, or only agents
 # and managers (an agent's private note, which the consumer must never see).
@@ -30,6 +32,13 @@ AUDIENCE_PRIVATE = "AGENTS_AND_MANAGERS"
 
 # A stable pretend agent for the scripted agent and the agent page.
 SANDBOX_AGENT_ID = "90000001.1000000003"
+# What a post-conversation survey needs (docs/LIVEPERSON.md, 'Post-conversation survey');
+# structured content needs RICH_CONTENT and quick replies QUICK_REPLIES ('Features').
+SURVEY_FEATURES = ("RICH_CONTENT", "QUICK_REPLIES", "MULTI_DIALOG")
+RICH_CONTENT = "RICH_CONTENT"
+QUICK_REPLIES = "QUICK_REPLIES"
+AUTO_MESSAGES = "AUTO_MESSAGES"
+
 CONTROLLER_ID = "sandbox-controller-bot"
 SURVEY_BOT_ID = "sandbox-survey-bot"
 
@@ -39,9 +48,13 @@ def now_ms() -> int:
 
 
 def _next_update_ts(conversation: MessagingConversation) -> int:
-    """A metaDataLastUpdateTs later than the previous one, even within one millisecond:
-    receivers (ours included) tell conversation changes apart by it."""
-    return max(now_ms(), conversation.meta_updated_ts + 1)
+    """The metaDataLastUpdateTs of a change (docs/LIVEPERSON.md, 'Conversation changes'):
+    the clock's milliseconds, never going back, so that two changes in one millisecond
+    share it, which LivePerson does not rule out; an account with update_ts "unique" gets
+    one later than the previous even then."""
+    if conversation.account.update_ts == "unique":
+        return max(now_ms(), conversation.meta_updated_ts + 1)
+    return max(now_ms(), conversation.meta_updated_ts)
 
 
 # --- Opening ------------------------------------------------------------------
@@ -293,7 +306,7 @@ def close_main_dialog(
     conversation's skill has a survey, a POST_SURVEY dialog opens and is returned:
     state is CLOSE, stage stays OPEN. Otherwise the whole conversation closes and
     None is returned."""
-    if conversation.skill_id not in (conversation.account.survey_skill_ids or []):
+    if not survey_applies(conversation):
         close_conversation(conversation, closed_by=closed_by, cause=cause)
         return None
     ts = _next_update_ts(conversation)
@@ -315,6 +328,35 @@ def close_main_dialog(
 def complete_survey(conversation: MessagingConversation, survey: Dialog) -> None:
     """The survey bot is done: POST_SURVEY closes (AGENT, Completed), and so does the stage."""
     ts = _next_update_ts(conversation)
+def as_delivered(conversation: MessagingConversation, event: dict) -> dict | None:
+    """An agent's event as it reaches a consumer with the conversation's features
+    (docs/LIVEPERSON.md, 'Features'): structured content without RICH_CONTENT never
+    arrives (None); quick replies without QUICK_REPLIES are left off the message."""
+    features = set(conversation.features or [])
+    if event.get("type") == "RichContentEvent" and RICH_CONTENT not in features:
+        return None
+    if "quickReplies" in event and QUICK_REPLIES not in features:
+        event = {key: value for key, value in event.items() if key != "quickReplies"}
+    return event
+
+
+def survey_applies(conversation: MessagingConversation) -> bool:
+    """Whether closing MAIN starts a survey (docs/LIVEPERSON.md, 'Post-conversation survey'):
+    the skill has one, and the conversation has the features it needs; without them there
+    is no survey dialog and the conversation just closes."""
+    if conversation.skill_id not in (conversation.account.survey_skill_ids or []):
+        return False
+    return set(SURVEY_FEATURES) <= set(conversation.features or [])
+
+
+def ttr_change(conversation: MessagingConversation, ttr_type: str) -> None:
+    """TTRField: a new time-to-respond type, announced like every conversation change."""
+    conversation.ttr_type = ttr_type
+    conversation.meta_updated_ts = _next_update_ts(conversation)
+    conversation.save(update_fields=["ttr_type", "meta_updated_ts"])
+    conversation_changed(conversation)
+
+
     _close_dialog(survey, closed_by="AGENT", cause="Completed", ts=ts)
     conversation.stage = "CLOSE"
     conversation.close_reason = conversation.close_reason or "CONSUMER"
@@ -359,7 +401,10 @@ def webhook_config(installation: Installation, webhook: str) -> dict | None:
     data = installation.data
     if installation.deleted or not data.get("enabled", False):
         return None
-    config = ((data.get("capabilities") or {}).get("webhooks") or {}).get(webhook)
+    webhooks = (data.get("capabilities") or {}).get("webhooks") or {}
+    config = webhooks.get(webhook)
+    if config is None and webhook == CONVERSATION_NOTIFICATION:
+        config = webhooks.get(CONVERSATION_NOTIFICATION_ALIAS)
     return config if isinstance(config, dict) else None
 
 

@@ -23,6 +23,8 @@ ACCEPT_STATUSES = {"ACCEPT", "READ", "ACCESS", "NACK", "ACTION"}
 HOSTED_FILE_TYPES = {"IMG", "JPG", "JPEG", "PNG", "GIF", "TXT", "PDF"}
 MAX_PREVIEW_CHARS = 30 * 1024
 TTR_TYPES = {"NORMAL", "URGENT", "PRIORITIZED"}
+# TTRField's ttrType (assets/schema/cm/types/TTRChange.json; docs/LIVEPERSON.md, 'Send API: SEND').
+TTR_FIELD_TYPES = TTR_TYPES | {"CUSTOM"}
 CLOSED_BY_CONSUMER = "Closed by consumer"
 # How the sandbox refuses one item of a CONVERSATION array (per-item error codes
 # are not confirmed by any source, docs/LIVEPERSON.md); the HTTP status stays 200 as for the other items.
@@ -64,7 +66,7 @@ def conversation_request(*, caller: Caller, items, properties: ClientProperties)
     Answers one item per request, in request order, each carrying its `reqId`.
     """
     requests = _conversation_items(items)
-    profile = next((r["body"] for r in requests if r["type"] == PROFILE_REQUEST), {})
+    profile = requests[0]["body"]
     wanted = next(r for r in requests if r["type"] == CONVERSATION_REQUEST)
     options = _conversation_options(caller, wanted["body"])
     opened = _open(caller, profile, options, properties)
@@ -82,13 +84,19 @@ def _conversation_items(items) -> list[dict]:
         raise RequestInvalidError(f"The array needs exactly one {CONVERSATION_REQUEST}")
     if [i["type"] for i in items].count(PROFILE_REQUEST) > 1:
         raise RequestInvalidError(f"The array may hold one {PROFILE_REQUEST}")
+    # "The payload with the type userprofile.SetUserProfile is mandatory", first in the array
+    # (docs/LIVEPERSON.md, 'Send API: CONVERSATION').
+    if items[0]["type"] != PROFILE_REQUEST:
+        raise RequestInvalidError(f"The array must start with {PROFILE_REQUEST}")
     return items
 
 
 def _conversation_options(caller: Caller, body: dict) -> dict:
     if body.get("brandId") != caller.account.account_id:
         raise RequestInvalidError("brandId must be the account id of the URL")
-    if body.get("channelType") != "MESSAGING":
+    # The page's table marks channelType mandatory, its own minimal example leaves it out
+    # (docs/LIVEPERSON.md, 'Send API: CONVERSATION'): absent is accepted, any other value not.
+    if body.get("channelType", "MESSAGING") != "MESSAGING":
         raise RequestInvalidError('channelType must be "MESSAGING"')
     ttr = body.get("ttrDefName")
     if ttr is not None and ttr not in TTR_TYPES:
@@ -177,6 +185,10 @@ def _publish(caller: Caller, request: dict, properties: ClientProperties) -> dic
     metadata = _valid_metadata(request.get("metadata"))
     with transaction.atomic():
         conversation, dialog = _locked_dialog(caller, dialog_id, body.get("conversationId"))
+        if event["type"] == "ChatStateEvent" and dialog.dialog_type == Dialog.Type.POST_SURVEY:
+            # The survey dialog is the bot's; no source shows chat states in it
+            # (docs/LIVEPERSON.md, 'Post-conversation survey').
+            raise RequestInvalidError("Chat states are not supported in a POST_SURVEY dialog")
         record = messaging.publish(
             conversation,
             dialog,
@@ -254,9 +266,13 @@ def _valid_content(caller: Caller, event: dict) -> None:
 def _valid_hosted_file(caller: Caller, message) -> None:
     if not isinstance(message, dict):
         raise RequestInvalidError("A hosted/file message must be an object")
-    for key in ("caption", "relativePath", "fileType"):
+    for key in ("relativePath", "fileType"):
         if not isinstance(message.get(key), str):
             raise RequestInvalidError(f"A hosted/file message needs {key}")
+    # Optional on the Examples page, required by HostedFile.json: accepted either way
+    # (docs/LIVEPERSON.md, 'Send API: file sharing').
+    if not isinstance(message.get("caption", ""), str):
+        raise RequestInvalidError("caption must be a string")
     if message["fileType"] not in HOSTED_FILE_TYPES:
         raise RequestInvalidError(f"fileType must be one of {sorted(HOSTED_FILE_TYPES)}")
     preview = message.get("preview", "")
@@ -313,21 +329,45 @@ def _valid_field(field: dict) -> None:
         _required_text(dialog, "dialogId")
         if dialog.get("state") != "CLOSE":
             raise RequestInvalidError('DialogChange supports dialog state "CLOSE" only')
+    elif name == "TTRField":
+        if field.get("ttrType") not in TTR_FIELD_TYPES:
+            raise RequestInvalidError(f"ttrType must be one of {sorted(TTR_FIELD_TYPES)}")
+        value = field.get("value", 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise RequestInvalidError("value must be a number of seconds")
     elif name == "CSATRate":
         rate = field.get("csatRate")
         if not isinstance(rate, int) or isinstance(rate, bool) or not 1 <= rate <= 5:
             raise RequestInvalidError("csatRate must be 1 to 5")
     else:
-        raise RequestInvalidError("field must be ConversationStateField, Stage, DialogChange or CSATRate")
+        raise RequestInvalidError(
+            "field must be ConversationStateField, Stage, DialogChange, TTRField or CSATRate"
+        )
 
 
 def _close_whole(conversation: MessagingConversation, field: dict) -> None:
-    """ConversationStateField or Stage CLOSE: every dialog closes, no survey
-    (docs/LIVEPERSON.md, 'Send API: SEND')."""
+    """Stage CLOSE: every dialog closes, the survey is skipped (docs/LIVEPERSON.md, 'Closing')."""
     if conversation.stage == "CLOSE":
         raise RequestInvalidError("The conversation is already closed")
     messaging.close_conversation(conversation, closed_by="CONSUMER", cause=CLOSED_BY_CONSUMER)
     agent.react(conversation, trigger="closed")
+
+
+def _close_state(conversation: MessagingConversation, field: dict) -> None:
+    """ConversationStateField CLOSE (docs/LIVEPERSON.md, 'Closing'): the docs skip the survey
+    with Stage, so this close may start it; by default it closes the MAIN dialog as
+    DialogChange does. An account with state_field_close "all" closes everything instead."""
+    main = messaging.main_dialog(conversation)
+    if conversation.account.state_field_close == "all" or main.state != "OPEN":
+        _close_whole(conversation, field)
+        return
+    survey = messaging.close_main_dialog(conversation, cause=CLOSED_BY_CONSUMER)
+    agent.react(conversation, trigger="survey_opened" if survey else "closed")
+
+
+def _ttr(conversation: MessagingConversation, field: dict) -> None:
+    """TTRField: the consumer marks the conversation urgent, or back to normal."""
+    messaging.ttr_change(conversation, field["ttrType"])
 
 
 def _dialog_change(conversation: MessagingConversation, field: dict) -> None:
@@ -353,9 +393,10 @@ def _csat_rate(conversation: MessagingConversation, field: dict) -> None:
 
 
 _FIELD_CHANGES = {
-    "ConversationStateField": _close_whole,
+    "ConversationStateField": _close_state,
     "Stage": _close_whole,
     "DialogChange": _dialog_change,
+    "TTRField": _ttr,
     "CSATRate": _csat_rate,
 }
 
@@ -386,6 +427,19 @@ def _download_url(caller: Caller, request: dict, properties: ClientProperties) -
     return _ok(request, _temp_url("GET", relative_path))
 
 
+# --- userprofile.SetUserProfile ----------------------------------------------------------
+
+
+def _set_user_profile(caller: Caller, request: dict, properties: ClientProperties) -> dict:
+    """SDEs sent later through SEND (documented on the SEND page: "set user profile (send
+    SDEs)"): the consumer's open conversations take the new profile."""
+    with transaction.atomic():
+        for conversation in caller.consumer.conversations.select_for_update().filter(stage="OPEN"):
+            conversation.consumer_profile = request["body"]
+            conversation.save(update_fields=["consumer_profile"])
+    return _ok(request, {"msg": "OK User Profile set successfully"})
+
+
 def _temp_url(method: str, relative_path: str) -> dict:
     return {"relativePath": relative_path, "queryParams": swift.temp_url_params(method, relative_path)}
 
@@ -395,4 +449,5 @@ _HANDLERS = {
     "cm.UpdateConversationField": _update_field,
     "ms.GenerateURLForUploadFile": _upload_url,
     "ms.GenerateURLForDownloadFile": _download_url,
+    PROFILE_REQUEST: _set_user_profile,
 }

@@ -9,6 +9,7 @@ the account in the path, and `v=1.0`. Writes to an existing installation need
 """
 
 import json
+import re
 from functools import wraps
 
 from django.http import HttpResponseNotAllowed, JsonResponse
@@ -121,9 +122,15 @@ def _authorized(request, account_id):
         session = services.login_session_for_bearer(account_id=account_id, bearer=bearer.strip())
     if session is None:
         return None, services.error_response(401, NOT_AUTHORIZED)
-    if request.GET.get("v") != "1.0":
+    if not version_supported(request.GET.get("v", "")):
         return None, services.error_response(400, "Missing or unsupported v parameter")
     return session, None
+
+
+def version_supported(value: str) -> bool:
+    """Version 1 of the API however it is written, "1.0" (what the original app sends) or
+    "1" (docs/LIVEPERSON.md, 'App Install API'); no source says which others LivePerson takes."""
+    return re.fullmatch(r"1(\.0+)?", value) is not None
 
 
 def _method(request) -> str:

@@ -148,13 +148,16 @@ def _swift_put(request, relative_path):
 @sandbox_endpoint("msgHist")
 @require_POST
 def conversation_search(request, account_id):
-    """A conversation's record by id; `source`, `v`, offset and limit are optional."""
+    """A conversation's record by id; `source` is required (docs/LIVEPERSON.md, 'Messaging
+    history'), `v`, offset and limit are optional."""
     authorization = request.headers.get("Authorization", "")
     bearer = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
     session = services.login_session_for_bearer(account_id=account_id, bearer=bearer) if bearer else None
     if session is None:
         return services.error_response(401, "Not authorized: missing, invalid or expired bearer token")
     source = request.GET.get("source", "")
+    if not source:
+        return services.error_response(400, "source is required")
     if len(source) > 20:
         return services.error_response(400, "source is limited to 20 characters")
     try:

@@ -30,6 +30,15 @@ def test_it_uses_the_qa_domain_for_le_accounts(sandbox):
     assert request.path.startswith("/sandbox/csds-qa/")
 
 
+def test_it_uses_the_qa_domain_for_qa_accounts_too(sandbox, settings):
+    assert csds.csds_domain("QA123") == settings.CSDS_DOMAIN_QA
+
+    csds.get_base_uris("qa90000003")
+
+    (request,) = sandbox.requests_to("csds")
+    assert request.path.startswith("/sandbox/csds-qa/")
+
+
 def test_it_treats_the_le_prefix_case_insensitively(settings):
     settings.CSDS_DOMAIN = "prod.example"
     settings.CSDS_DOMAIN_QA = "qa.example"

@@ -75,7 +75,8 @@ def installation(db):
 
 @pytest.fixture
 def conversation(installation):
-    """An open conversation of that app, with the agent's opening work done."""
-    opened = open_conversation(installation)
+    """An open conversation of that app that takes structured content and quick replies,
+    with the agent's opening work done."""
+    opened = open_conversation(installation, features=["RICH_CONTENT", "QUICK_REPLIES"])
     drain()
     return MessagingConversation.objects.get(pk=opened.pk)

@@ -90,7 +90,7 @@ def test_closing_without_a_survey_closes_everything(conversation):
 
 
 def test_closing_on_a_survey_skill_starts_the_survey_bot(installation):
-    opened = open_conversation(installation, skill_id=SURVEY_SKILL)
+    opened = open_conversation(installation, features=messaging.SURVEY_FEATURES, skill_id=SURVEY_SKILL)
     drain()
 
     survey = agent_desk.agent_close(conversation_id=opened.conversation_id)

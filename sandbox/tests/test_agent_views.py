@@ -112,7 +112,7 @@ def test_closing_the_conversation(client, conversation):
 
 
 def test_closing_on_a_survey_skill_opens_the_survey(client, installation):
-    conversation = open_conversation(installation, skill_id=SURVEY_SKILL)
+    conversation = open_conversation(installation, features=messaging.SURVEY_FEATURES, skill_id=SURVEY_SKILL)
     drain()
 
     client.post(url(conversation, "close"))

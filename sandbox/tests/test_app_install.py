@@ -253,7 +253,8 @@ def test_create_keeps_the_whole_object(client, bearer):
 
 
 def test_create_gives_each_installation_its_own_credentials(client, bearer):
-    first, second = _create(client, bearer).json(), _create(client, bearer).json()
+    first = _create(client, bearer).json()
+    second = _create(client, bearer, {**APP, "client_name": "My other app"}).json()
 
     assert first["client_id"] != second["client_id"]
     assert first["client_secret"] != second["client_secret"]
@@ -411,9 +412,67 @@ def test_it_accepts_retention_times_within_the_limits(client, bearer, seconds):
 
 def test_it_rejects_an_unknown_webhook_key(client, bearer):
     app = _app()
-    _webhooks(app)["ms.MessagingEventNotification.ExConversationChangeNotification"] = {"endpoint": ENDPOINT}
+    _webhooks(app)["ms.MessagingEventNotification.Unknown"] = {"endpoint": ENDPOINT}
 
-    assert _rejected(_create(client, bearer, app), "ExConversationChangeNotification")
+    assert _rejected(_create(client, bearer, app), "ms.MessagingEventNotification.Unknown")
+
+
+def test_it_accepts_the_conversation_webhook_key_of_the_installation_pages_table(client, bearer):
+    # The table says ms.MessagingEventNotification.ExConversationChangeNotification, the example
+    # cqm.ExConversationChangeNotification (docs/LIVEPERSON.md, 'Installation JSON').
+    app = _app()
+    key = "ms.MessagingEventNotification.ExConversationChangeNotification"
+    _webhooks(app)[key] = _webhooks(app).pop("cqm.ExConversationChangeNotification")
+
+    response = _create(client, bearer, app)
+
+    assert response.status_code == 201, response.content
+    assert key in response.json()["capabilities"]["webhooks"]
+
+
+def test_create_refuses_a_name_another_app_of_the_account_has(client, bearer):
+    # "Choose the unique name" (docs/LIVEPERSON.md, 'Installation JSON').
+    _create(client, bearer)
+
+    assert _rejected(_create(client, bearer), "client_name")
+    assert len(_list(client, bearer).json()) == 1
+
+
+def test_a_name_is_free_again_once_its_app_is_deleted_and_in_other_accounts(client, bearer):
+    created = _create(client, bearer).json()
+    revision = _list(client, bearer)["ac-revision"]
+    client.delete(ONE.format("90000001", created["id"]) + VERSION, HTTP_IF_MATCH=revision, **_auth(bearer))
+
+    assert _create(client, bearer).status_code == 201
+    assert _create(client, _bearer(client, "le90000002"), account="le90000002").status_code == 201
+
+
+def test_an_update_may_keep_its_own_name_but_not_take_another_apps(client, bearer):
+    mine = _create(client, bearer).json()
+    theirs = _create(client, bearer, {**APP, "client_name": "Theirs"}).json()
+    revision = _list(client, bearer)["ac-revision"]
+
+    kept = _put(client, bearer, mine["id"], {**mine, "description": "Changed"}, revision=revision)
+    taken = _put(
+        client, bearer, theirs["id"], {**theirs, "client_name": "My app"}, revision=kept["ac-revision"]
+    )
+
+    assert kept.status_code == 200, kept.content
+    assert _rejected(taken, "client_name")
+
+
+@pytest.mark.parametrize("version", ["1", "1.0", "1.00"])
+def test_version_one_is_accepted_however_written(client, bearer, version):
+    response = client.get(LIST.format("90000001") + f"?v={version}", **_auth(bearer))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("version", ["", "2.0", "1.1", "1e0", " 1"])
+def test_other_versions_are_refused(client, bearer, version):
+    response = client.get(LIST.format("90000001"), {"v": version} if version else {}, **_auth(bearer))
+
+    assert response.status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -570,7 +629,7 @@ def test_update_without_if_match_answers_428(client, bearer):
 
 def test_update_with_a_stale_revision_answers_412_and_changes_nothing(client, bearer):
     created = _create(client, bearer).json()
-    _create(client, bearer)  # someone else moves the collection to revision 3
+    _create(client, bearer, {**APP, "client_name": "Theirs"})  # someone else moves it to revision 3
 
     response = _put(client, bearer, created["id"], {**created, "client_name": "X"}, revision="2")
 

@@ -11,7 +11,12 @@ pytestmark = pytest.mark.django_db
 def test_sandbox_seed_creates_the_published_accounts():
     call_command("sandbox_seed", stdout=StringIO())
 
-    assert set(Account.objects.values_list("account_id", flat=True)) == {"90000001", "le90000002"}
+    assert set(Account.objects.values_list("account_id", flat=True)) == {
+        "90000001",
+        "le90000002",
+        "qa90000003",
+    }
+    assert not Account.objects.get(account_id="qa90000003").file_sharing
     admin = User.objects.get(account__account_id="90000001", login_name="admin")
     assert admin.is_admin
     assert admin.check_password("sandbox-admin")
@@ -28,7 +33,7 @@ def test_sandbox_seed_is_idempotent_and_repairs_passwords():
 
     call_command("sandbox_seed", stdout=StringIO())
 
-    assert User.objects.count() == 4
+    assert User.objects.count() == 5
     assert User.objects.get(pk=admin.pk).check_password("sandbox-admin")
 
 

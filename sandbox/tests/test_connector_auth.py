@@ -176,9 +176,16 @@ def test_the_caller_is_the_installation_and_its_consumer(installation):
     app_jwt = _app_jwt(installation)
     jws = connector_auth.consumer_jws_issue(installation=installation, ext_consumer_id="c1")
 
-    caller = connector_auth.send_api_caller(
-        account_id="90000001", authorization=f"Bearer {app_jwt}", on_behalf=jws
-    )
+    caller = connector_auth.send_api_caller(account_id="90000001", authorization=app_jwt, on_behalf=jws)
 
     assert caller.installation == installation
     assert caller.consumer.ext_consumer_id == "c1"
+
+
+def test_a_bearer_prefixed_app_jwt_is_an_invalid_app_jwt(installation):
+    # The Send API and the IdP take the raw AppJWT (docs/LIVEPERSON.md, 'Connector
+    # authorization: headers on Send API calls'); "Bearer <AppJWT>" is not one.
+    app_jwt = _app_jwt(installation)
+    jws = connector_auth.consumer_jws_issue(installation=installation, ext_consumer_id="c1")
+
+    assert _code(authorization=f"Bearer {app_jwt}", on_behalf=jws) == 40102

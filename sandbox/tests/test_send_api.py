@@ -2,17 +2,23 @@
 conversations, and what it tells the scripted agent (the HTTP side is in
 test_views_messaging and liveperson/tests/test_send_api)."""
 
+import json
 import time
 import uuid
 
 import pytest
+from django.utils import timezone
 
-from sandbox import connector_auth, send_api
-from sandbox.models import Account, Consumer, Installation, MessagingConversation, Notification
+from sandbox import connector_auth, send_api, swift
+from sandbox.models import Account, Consumer, Installation, MessagingConversation, Notification, StoredFile
 from sandbox.services import sandbox_seed
 
 pytestmark = pytest.mark.django_db
-PROPERTIES = send_api.ClientProperties(raw={"type": ".ClientProperties", "features": ["X"]}, features=["X"])
+# What a survey needs, so that closing on the survey skill opens one (docs/LIVEPERSON.md, 'Features').
+FEATURES = ["RICH_CONTENT", "QUICK_REPLIES", "MULTI_DIALOG"]
+PROPERTIES = send_api.ClientProperties(
+    raw={"type": ".ClientProperties", "features": FEATURES}, features=FEATURES
+)
 
 
 @pytest.fixture
@@ -48,8 +54,11 @@ def caller() -> connector_auth.Caller:
 
 def _open(caller, skill_id="-1") -> str:
     body = {"brandId": "90000001", "channelType": "MESSAGING", "skillId": skill_id}
-    items = [{"kind": "req", "id": "1", "type": "cm.ConsumerRequestConversation", "body": body}]
-    (answer,) = send_api.conversation_request(caller=caller, items=items, properties=PROPERTIES)
+    items = [
+        {"kind": "req", "id": "1", "type": "userprofile.SetUserProfile", "body": {}},
+        {"kind": "req", "id": "2", "type": "cm.ConsumerRequestConversation", "body": body},
+    ]
+    _, answer = send_api.conversation_request(caller=caller, items=items, properties=PROPERTIES)
     return answer["body"]["conversationId"]
 
 
@@ -72,7 +81,7 @@ def test_opening_tells_the_agent_and_the_apps_webhook(caller, reactions):
     assert reactions == [("opened", None)]
     conversation = MessagingConversation.objects.get(conversation_id=conversation_id)
     assert conversation.installation == caller.installation
-    assert conversation.features == ["X"]
+    assert conversation.features == FEATURES
     assert Notification.objects.get().webhook == "cqm.ExConversationChangeNotification"
 
 
@@ -119,22 +128,47 @@ def test_closing_the_survey_dialog_closes_the_conversation(caller, reactions):
     assert MessagingConversation.objects.get().stage == "CLOSE"
 
 
-@pytest.mark.parametrize("field", ["ConversationStateField", "Stage"])
-def test_closing_the_conversation_skips_the_survey_and_tells_the_agent(caller, reactions, field):
+def _close_with(caller, conversation_id, field):
+    body = {
+        "conversationId": conversation_id,
+        "conversationField": {"field": field, "conversationState": "CLOSE"},
+    }
+    return _send(caller, "cm.UpdateConversationField", body)
+
+
+@pytest.mark.parametrize("state_field_close", ["survey", "all"])
+def test_closing_with_stage_skips_the_survey_and_tells_the_agent(caller, reactions, state_field_close):
+    Account.objects.filter(pk=caller.account.pk).update(state_field_close=state_field_close)
     conversation_id = _open(caller, skill_id="90001")
 
-    _send(
-        caller,
-        "cm.UpdateConversationField",
-        {
-            "conversationId": conversation_id,
-            "conversationField": {"field": field, "conversationState": "CLOSE"},
-        },
-    )
+    _close_with(caller, conversation_id, "Stage")
 
     conversation = MessagingConversation.objects.get()
     assert reactions[-1] == ("closed", None)
     assert not conversation.dialogs.filter(dialog_type="POST_SURVEY").exists()
+    assert (conversation.state, conversation.stage) == ("CLOSE", "CLOSE")
+
+
+def test_closing_with_the_conversation_state_field_starts_the_survey_by_default(caller, reactions):
+    # The docs skip the survey with Stage, so this close may start it (docs/LIVEPERSON.md, 'Closing').
+    conversation_id = _open(caller, skill_id="90001")
+
+    _close_with(caller, conversation_id, "ConversationStateField")
+
+    conversation = MessagingConversation.objects.get()
+    assert reactions[-1] == ("survey_opened", None)
+    assert conversation.dialogs.get(dialog_type="POST_SURVEY").state == "OPEN"
+    assert (conversation.state, conversation.stage) == ("CLOSE", "OPEN")
+
+
+def test_closing_with_the_conversation_state_field_closes_everything_when_switched(caller, reactions):
+    Account.objects.filter(pk=caller.account.pk).update(state_field_close="all")
+    conversation_id = _open(caller, skill_id="90001")
+
+    _close_with(caller, conversation_id, "ConversationStateField")
+
+    conversation = MessagingConversation.objects.get()
+    assert reactions[-1] == ("closed", None)
     assert (conversation.state, conversation.stage) == ("CLOSE", "CLOSE")
 
 
@@ -183,3 +217,70 @@ def test_metadata_must_be_a_list(caller):
 
     with pytest.raises(send_api.RequestInvalidError):
         _send(caller, "ms.PublishEvent", {"dialogId": conversation_id, "event": event}, metadata={"a": 1})
+
+
+# --- What LivePerson accepts that the sandbox once refused, and the reverse (issue 15, item 9) ---
+
+
+def test_set_user_profile_through_send_updates_the_open_conversation(caller, reactions):
+    # The SEND page: "set user profile (send SDEs)" (docs/LIVEPERSON.md, 'Send API: SEND').
+    conversation_id = _open(caller)
+    sdes = {"authenticatedData": {"lp_sdes": [{"type": "ctmrinfo", "info": {"ctype": "vip"}}]}}
+
+    answer = _send(caller, "userprofile.SetUserProfile", sdes)
+
+    assert answer == {"reqId": "r", "code": "OK", "body": {"msg": "OK User Profile set successfully"}}
+    assert MessagingConversation.objects.get(conversation_id=conversation_id).consumer_profile == sdes
+
+
+def test_ttr_field_marks_the_conversation_urgent(caller, reactions):
+    conversation_id = _open(caller)
+
+    _send(
+        caller,
+        "cm.UpdateConversationField",
+        {
+            "conversationId": conversation_id,
+            "conversationField": [{"field": "TTRField", "ttrType": "URGENT"}],
+        },
+    )
+
+    conversation = MessagingConversation.objects.get()
+    assert conversation.ttr_type == "URGENT"
+    last = json.loads(Notification.objects.order_by("pk").last().body)
+    assert last["body"]["changes"][0]["result"]["conversationDetails"]["ttr"]["ttrType"] == "URGENT"
+
+
+@pytest.mark.parametrize("field", [{"ttrType": "SOON"}, {"ttrType": "URGENT", "value": -1}])
+def test_a_ttr_field_outside_the_schema_is_refused(caller, field):
+    conversation_id = _open(caller)
+    body = {"conversationId": conversation_id, "conversationField": {"field": "TTRField", **field}}
+
+    with pytest.raises(send_api.RequestInvalidError):
+        _send(caller, "cm.UpdateConversationField", body)
+
+
+def test_a_hosted_file_without_caption_is_accepted(caller, reactions):
+    # Optional on the Examples page, required by HostedFile.json
+    # (docs/LIVEPERSON.md, 'Send API: file sharing').
+    conversation_id = _open(caller)
+    stored = swift.upload_slot_create(account=caller.account, file_type="PNG", file_size=10)
+    StoredFile.objects.filter(pk=stored.pk).update(content=b"x" * 10, uploaded_at=timezone.now())
+    message = {"relativePath": stored.relative_path, "fileType": "PNG"}
+    event = {"type": "ContentEvent", "contentType": "hosted/file", "message": message}
+
+    answer = _send(caller, "ms.PublishEvent", {"dialogId": conversation_id, "event": event})
+
+    assert answer["body"] == {"sequence": 0}
+
+
+def test_chat_states_on_the_survey_dialog_are_refused(caller, reactions):
+    conversation_id = _open(caller, skill_id="90001")
+    _send(caller, "cm.UpdateConversationField", _close_main(conversation_id))
+    survey = MessagingConversation.objects.get().dialogs.get(dialog_type="POST_SURVEY")
+    event = {"type": "ChatStateEvent", "chatState": "COMPOSING"}
+
+    with pytest.raises(send_api.RequestInvalidError, match="POST_SURVEY"):
+        _send(caller, "ms.PublishEvent", {"dialogId": survey.dialog_id, "event": event})
+
+    assert not survey.events.exists()

@@ -166,7 +166,8 @@ def test_sentinel_needs_the_client_credentials_grant(sandbox, installation):
 # --- IdP ----------------------------------------------------------------------------
 
 
-def test_idp_accepts_a_bearer_prefixed_app_jwt(sandbox, installation):
+def test_idp_refuses_a_bearer_prefixed_app_jwt(sandbox, installation):
+    # The IdP takes the raw AppJWT (docs/LIVEPERSON.md, 'Connector authorization: ConsumerJWS').
     app_jwt = _seed_token(sandbox, installation).json()["access_token"]
 
     response = requests.post(
@@ -176,7 +177,8 @@ def test_idp_accepts_a_bearer_prefixed_app_jwt(sandbox, installation):
         timeout=10,
     )
 
-    assert response.status_code == 201
+    assert response.status_code == 401
+    assert response.json()["body"]["errorCode"] == 40102
 
 
 def test_idp_needs_an_ext_consumer_id(sandbox, installation):
@@ -205,10 +207,30 @@ def test_conversation_answers_the_original_apps_array_per_req_id(sandbox, instal
     assert conversation["body"]["conversationId"]
 
 
-def test_conversation_answers_in_request_order_whatever_the_order(sandbox, installation):
-    response = _open(sandbox, _consumer_headers(sandbox, installation), list(reversed(SEED_CONVERSATION)))
+def test_conversation_refuses_an_array_without_a_leading_set_user_profile(sandbox, installation):
+    # SetUserProfile is mandatory and comes first (docs/LIVEPERSON.md, 'Send API: CONVERSATION').
+    headers = _consumer_headers(sandbox, installation)
 
-    assert [item["reqId"] for item in response.json()] == ["1,", "2,"]
+    reversed_order = _open(sandbox, headers, list(reversed(SEED_CONVERSATION)))
+    without = _open(sandbox, headers, [SEED_CONVERSATION[1]])
+
+    for response in (reversed_order, without):
+        assert response.status_code == 400
+        assert "userprofile.SetUserProfile" in response.json()["body"]["details"]
+
+
+def test_conversation_accepts_a_request_without_channel_type(sandbox, installation):
+    # The page's own minimal example has no channelType (docs/LIVEPERSON.md, 'Send API: CONVERSATION').
+    body = {key: value for key, value in SEED_CONVERSATION[1]["body"].items() if key != "channelType"}
+
+    response = _open(
+        sandbox,
+        _consumer_headers(sandbox, installation),
+        [SEED_CONVERSATION[0], {**SEED_CONVERSATION[1], "body": body}],
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()[1]["body"]["conversationId"]
 
 
 @pytest.mark.parametrize(
@@ -218,7 +240,10 @@ def test_conversation_answers_in_request_order_whatever_the_order(sandbox, insta
         ([SEED_CONVERSATION[0]], "exactly one"),
         ([{**SEED_CONVERSATION[1], "type": "cm.Unknown"}], "Unsupported"),
         (
-            [{**SEED_CONVERSATION[1], "body": {**SEED_CONVERSATION[1]["body"], "channelType": "X"}}],
+            [
+                SEED_CONVERSATION[0],
+                {**SEED_CONVERSATION[1], "body": {**SEED_CONVERSATION[1]["body"], "channelType": "X"}},
+            ],
             "channelType",
         ),
     ],
@@ -333,7 +358,7 @@ def _bearer(sandbox) -> str:
     return response.json()["bearer"]
 
 
-def test_history_accepts_the_original_apps_request(sandbox, installation):
+def test_history_accepts_the_original_apps_request_with_a_source(sandbox, installation):
     headers = _consumer_headers(sandbox, installation)
     conversation_id = _open(sandbox, headers).json()[1]["body"]["conversationId"]
     content = ["campaign", "messageRecords", "agentParticipants", "consumerParticipants", "messageStatuses"]
@@ -342,7 +367,7 @@ def test_history_accepts_the_original_apps_request(sandbox, installation):
         _url(
             sandbox, "msghist", f"/messaging_history/api/account/{ACCOUNT}/conversations/conversation/search"
         ),
-        params={"offset": "0", "limit": "100", "sort": "start:desc", "NC": "true", "__d": "2013"},
+        params={"offset": "0", "limit": "100", "sort": "start:desc", "source": "demo", "__d": "2013"},
         headers={"authorization": f"Bearer {_bearer(sandbox)}"},
         json={"conversationId": conversation_id, "contentToRetrieve": content},
         timeout=10,
@@ -363,11 +388,29 @@ def test_history_searches_up_to_100_conversation_ids(sandbox):
     )
     headers = {"authorization": f"Bearer {_bearer(sandbox)}"}
 
-    fine = requests.post(url, headers=headers, json={"conversationIds": ["a"] * 100}, timeout=10)
-    too_many = requests.post(url, headers=headers, json={"conversationIds": ["a"] * 101}, timeout=10)
+    params = {"source": "tests"}
+    fine = requests.post(
+        url, params=params, headers=headers, json={"conversationIds": ["a"] * 100}, timeout=10
+    )
+    too_many = requests.post(
+        url, params=params, headers=headers, json={"conversationIds": ["a"] * 101}, timeout=10
+    )
 
     assert fine.json() == {"_metadata": {"count": 0}, "conversationHistoryRecords": []}
     assert too_many.status_code == 400
+
+
+def test_history_refuses_a_search_without_source(sandbox):
+    # `source` is required (docs/LIVEPERSON.md, 'Messaging history'); the original app sends none.
+    url = _url(
+        sandbox, "msghist", f"/messaging_history/api/account/{ACCOUNT}/conversations/conversation/search"
+    )
+    headers = {"authorization": f"Bearer {_bearer(sandbox)}"}
+
+    response = requests.post(url, headers=headers, json={"conversationId": "a"}, timeout=10)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "source is required"
 
 
 def test_history_needs_the_login_bearer(sandbox):

@@ -16,6 +16,8 @@ CHAT_STATES = ("COMPOSING", "PAUSE", "ACTIVE", "GONE")
 RECEIPT_STATUSES = ("ACCEPT", "READ")
 MAX_TEXT_LENGTH = 5000
 CLOSED_BY_CONSUMER = "Closed by consumer"
+# TTRField needs a value; the Messaging Window API's own example marks urgent with 300 s.
+URGENT_RESPONSE_SECONDS = 300
 
 
 def conversation_send_text(*, conversation: ChatConversation, text: str, metadata: list | None = None) -> int:
@@ -92,6 +94,17 @@ def conversation_close_for_survey(*, conversation: ChatConversation) -> None:
         conversation_id=conversation.conversation_id,
         dialog_id=conversation.main_dialog_id,
         cause=CLOSED_BY_CONSUMER,
+    )
+    _send(conversation, request)
+
+
+def conversation_mark_urgent(*, conversation: ChatConversation) -> None:
+    """TTRField URGENT: the consumer asks for a faster answer; the ExConversation change
+    that follows carries the new `ttr` (docs/LIVEPERSON.md, 'Send API: SEND')."""
+    if conversation.state == "CLOSE":
+        raise ChatError("The conversation is closed.")
+    request = send_api.ttr_change(
+        conversation.conversation_id, ttr_type="URGENT", seconds=URGENT_RESPONSE_SECONDS
     )
     _send(conversation, request)
 

@@ -10,7 +10,7 @@ conversation (its app's webhooks do not point here); {"type": "sent"} and
 {"type": "error"} answering the browser's actions.
 
 Browser to server: {"action": "send_text" | "chat_state" | "receipt" |
-"quick_reply" | "survey_answer" | "close" | "close_survey" | "sync", ...}.
+"quick_reply" | "survey_answer" | "close" | "close_survey" | "mark_urgent" | "sync", ...}.
 Messages and commands of one socket run one after another, in order, off the event
 loop; receipts and chat states run in lanes of their own (chat.lanes), so that a slow
 LivePerson never holds a message back behind them; the socket keeps receiving events
@@ -53,7 +53,16 @@ logger = logging.getLogger(__name__)
 
 NOT_ALLOWED = 4403
 NOT_FOUND = 4404
-ACTIONS = {"send_text", "chat_state", "receipt", "quick_reply", "survey_answer", "close", "close_survey"}
+ACTIONS = {
+    "send_text",
+    "chat_state",
+    "receipt",
+    "quick_reply",
+    "survey_answer",
+    "close",
+    "close_survey",
+    "mark_urgent",
+}
 MESSAGE_ACTIONS = {"send_text", "quick_reply", "survey_answer"}
 # How many receipts may wait behind a slow one (older ones are dropped first).
 RECEIPTS_WAITING = 50
@@ -318,6 +327,8 @@ def _carry_out(chat: ChatConversation, content: dict) -> int | None:
         )
     if action == "close":
         return actions.conversation_close(conversation=chat)
+    if action == "mark_urgent":
+        return actions.conversation_mark_urgent(conversation=chat)
     return actions.conversation_close_for_survey(conversation=chat)
 
 

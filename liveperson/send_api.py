@@ -159,6 +159,15 @@ def close_conversation(conversation_id: str) -> dict:
     )
 
 
+def ttr_change(conversation_id: str, *, ttr_type: str, seconds: int) -> dict:
+    """TTRField: a new time to respond, e.g. the consumer marks the conversation urgent
+    (docs/LIVEPERSON.md, 'Send API: SEND')."""
+    field = {"field": "TTRField", "ttrType": ttr_type, "value": seconds}
+    return _request(
+        "cm.UpdateConversationField", {"conversationId": conversation_id, "conversationField": field}
+    )
+
+
 def close_dialog(*, conversation_id: str, dialog_id: str, cause: str = CLOSED_BY_CONSUMER) -> dict:
     """Close one dialog (DialogChange): closing MAIN lets a post-conversation survey start
     (docs/LIVEPERSON.md, 'Post-conversation survey')."""

@@ -59,3 +59,32 @@ async def test_the_chat_tells_what_the_agent_did(admin, chat_app, workers):
         "Back in the queue; waiting for an agent.",
     ]
     assert notes(later) == ["The agent resumed the conversation.", "Closed by the agent."]
+
+
+async def test_mark_urgent_changes_the_time_to_respond(admin, chat_app, workers):
+    chat = await off_loop(start)(admin, chat_app, first_message="")
+    communicator = socket(f"/ws/chat/{chat.pk}/", admin)
+    assert (await communicator.connect())[0]
+    await frames_until(communicator, has_note("An agent joined the conversation."))
+
+    await communicator.send_json_to({"action": "mark_urgent", "ref": "u1"})
+    # The value is the sandbox's own TTR for the type; the type is what the consumer chose.
+    frames = await frames_until(
+        communicator, lambda f: any(n.startswith("Time to respond: URGENT") for n in notes([f]))
+    )
+    await communicator.disconnect()
+
+    sent = await off_loop(_ttr_requests)(chat.pk)
+    assert sent == [{"field": "TTRField", "ttrType": "URGENT", "value": 300}]
+    assert not [f for f in frames if f["type"] == "error"]
+
+
+def _ttr_requests(pk: int) -> list[dict]:
+    from chat.models import ChatRequest
+
+    bodies = ChatRequest.objects.filter(conversation_id=pk).values_list("request_body", flat=True)
+    return [
+        body["body"]["conversationField"]
+        for body in bodies
+        if isinstance(body, dict) and body.get("type") == "cm.UpdateConversationField"
+    ]

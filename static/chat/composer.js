@@ -126,6 +126,7 @@ export function startComposer() {
   });
   ui.closeButton.addEventListener("click", () => sendCommand({ action: "close" }));
   ui.surveyButton.addEventListener("click", () => sendCommand({ action: "close_survey" }));
+  ui.urgentButton.addEventListener("click", () => sendCommand({ action: "mark_urgent" }));
   ui.input.addEventListener("input", typed);
   window.addEventListener("focus", () => chatState("ACTIVE"));
   window.addEventListener("blur", () => chatState("GONE"));

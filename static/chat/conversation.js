@@ -17,6 +17,7 @@ function enableControls(conversation) {
   ui.fileInput.disabled = noFiles;
   ui.upload.querySelector("button").disabled = noFiles;
   ui.closeButton.disabled = conversation.closed;
+  ui.urgentButton.disabled = conversation.state === "CLOSE";
   ui.surveyButton.disabled = noFiles || conversation.state === "CLOSE";
 }
 

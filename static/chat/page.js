@@ -28,6 +28,7 @@ function elementsOf() {
     csrfToken: upload.querySelector("input[name=csrfmiddlewaretoken]").value,
     closeButton: root.querySelector("[data-action=close]"),
     surveyButton: root.querySelector("[data-action=close-survey]"),
+    urgentButton: root.querySelector("[data-action=urgent]"),
   };
 }
 

@@ -18,9 +18,10 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from pydantic import BaseModel, ConfigDict
 
+from core import curl
 from core.keyset import Keyset
 from core.offloop import off_loop
-from webhooks import selectors
+from webhooks import receiver, selectors
 from webhooks.forms import EVENT_TYPES, OTHER_EVENT_TYPE
 from webhooks.models import Conversation, Delivery, Event
 
@@ -35,6 +36,19 @@ NEWEST_CONVERSATIONS = Keyset(("id",))
 DELIVERY_CHUNK = 20
 EVENT_CHUNK = 200
 JSON_LINES = "application/x-ndjson"
+# Where "copy as curl" sends a delivery: the developer puts their own endpoint there.
+CURL_PLACEHOLDER_URL = "https://your-server.example/webhooks"
+# Headers of the hop that reached this site (the proxy's, the connection's), not LivePerson's.
+CURL_LEFT_OUT = {
+    "host",
+    "content-length",
+    "connection",
+    "accept-encoding",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-real-ip",
+    "x-request-id",
+}
 
 
 class DeliveryOut(BaseModel):
@@ -159,6 +173,27 @@ def events(*, account_id: str, filters: dict) -> QuerySet[Event]:
 
 def conversation_events(*, conversation: Conversation) -> QuerySet[Event]:
     return conversation.events.select_related("conversation")
+
+
+# --- Copy as curl ---
+
+
+def delivery_curl(delivery: Delivery) -> str:
+    """A curl command re-sending the delivery's body with LivePerson's headers to a
+    placeholder URL. The signature is shown (it is no secret: it proves this one
+    body); every header the receiver masked when storing it (custom headers may
+    carry API keys) becomes a shell variable to set."""
+    headers = [
+        (name, value if name.lower() in receiver.VISIBLE_HEADERS else curl.secret_for(name))
+        for name, value in selectors.header_rows(delivery.headers)
+        if name.lower() not in CURL_LEFT_OUT
+    ]
+    command = curl.command(
+        method=delivery.method or "POST", url=CURL_PLACEHOLDER_URL, headers=headers, body=delivery.body
+    )
+    if delivery.body_truncated:
+        return "# Only the start of this body was stored: the signature will not match it.\n" + command
+    return command
 
 
 # --- JSON lines ---

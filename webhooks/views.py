@@ -83,6 +83,7 @@ def delivery_detail(request, pk):
         "body": body,
         "body_is_json": body_is_json,
         "body_tree": selectors.body_tree(delivery.body) if body_is_json else None,
+        "curl": exports.delivery_curl(delivery),
         "events": selectors.delivery_events(delivery=delivery),
     }
     return render(request, "webhooks/delivery_detail.html", context)

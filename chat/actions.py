@@ -79,10 +79,11 @@ def survey_answer(*, conversation: ChatConversation, sequence: int, text: str, m
 
 
 def conversation_close(*, conversation: ChatConversation) -> None:
-    """Close the whole conversation (ConversationStateField CLOSE)."""
+    """Close the whole conversation, skipping the survey: Stage CLOSE, since
+    ConversationStateField CLOSE may start the survey on LivePerson (docs/LIVEPERSON.md, 'Closing')."""
     if conversation.closed:
         raise ChatError("The conversation is already closed.")
-    _send(conversation, send_api.close_conversation(conversation.conversation_id))
+    _send(conversation, send_api.close_stage(conversation.conversation_id))
 
 
 def conversation_close_for_survey(*, conversation: ChatConversation) -> None:

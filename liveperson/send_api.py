@@ -152,8 +152,18 @@ def accept_status_event(status: str, sequences) -> dict:
 
 
 def close_conversation(conversation_id: str) -> dict:
-    """Close the whole conversation (ConversationStateField CLOSE)."""
+    """ConversationStateField CLOSE: closes the conversation, but may start its survey
+    (docs/LIVEPERSON.md, 'Closing'); `close_stage` is the close that skips it."""
     field = {"field": "ConversationStateField", "conversationState": "CLOSE"}
+    return _request(
+        "cm.UpdateConversationField", {"conversationId": conversation_id, "conversationField": field}
+    )
+
+
+def close_stage(conversation_id: str) -> dict:
+    """Stage CLOSE: close every dialog, skipping the post-conversation survey
+    (docs/LIVEPERSON.md, 'Closing')."""
+    field = {"field": "Stage", "conversationState": "CLOSE"}
     return _request(
         "cm.UpdateConversationField", {"conversationId": conversation_id, "conversationField": field}
     )

@@ -11,9 +11,9 @@ DIGITS = RegexValidator(r"^[0-9]+$", "Digits only.")
 SKILL = RegexValidator(r"^(-1|[0-9]+)$", "A skill id (digits), or -1 for any skill.")
 SURVEY_HINT = (
     "The skill of the post-conversation survey: the conversation is opened on it, and the survey "
-    "runs when you close with a survey. A survey needs "
+    "runs when you close with a survey. A survey needs the features "
     + ", ".join(starting.SURVEY_FEATURES)
-    + ": they are added when you give a survey skill."
+    + "."
 )
 
 
@@ -62,6 +62,10 @@ class ConversationStartForm(forms.Form):
                 "engagement_id" if campaign else "campaign_id",
                 "Give both campaign and engagement ids, or neither.",
             )
+        features = data.get("features") or []
+        if data.get("survey_skill_id") and starting.survey_features_missing(features):
+            # LivePerson would open the conversation and never run the survey.
+            self.add_error("survey_skill_id", starting.survey_features_message(features))
         return data
 
     def start_options(self) -> starting.StartOptions:

@@ -127,14 +127,28 @@ def _check_options(options: StartOptions) -> None:
         raise ChatError("TTR is NORMAL, URGENT or PRIORITIZED.")
     if not options.consumer_name.strip():
         raise ChatError("Give the consumer a name.")
+    if options.survey_skill_id and survey_features_missing(options.features):
+        raise ChatError(survey_features_message(options.features))
+
+
+def survey_features_missing(features: list[str]) -> list[str]:
+    """What a survey needs that `features` lacks: without MULTI_DIALOG, RICH_CONTENT and
+    QUICK_REPLIES, LivePerson runs no survey, or one the consumer cannot answer
+    (docs/LIVEPERSON.md, 'Features')."""
+    return [name for name in SURVEY_FEATURES if name not in features]
+
+
+def survey_features_message(features: list[str]) -> str:
+    missing = survey_features_missing(features)
+    return (
+        f"A survey needs the features {', '.join(SURVEY_FEATURES)}: tick {', '.join(missing)}, "
+        "or leave the survey skill empty."
+    )
 
 
 def _features(options: StartOptions) -> list[str]:
-    """The chosen features, plus what a survey needs when a survey skill is given."""
-    chosen = [name for name in FEATURES if name in options.features]
-    if options.survey_skill_id:
-        chosen += [name for name in SURVEY_FEATURES if name not in chosen]
-    return chosen
+    """The chosen features, in the form's order."""
+    return [name for name in FEATURES if name in options.features]
 
 
 def _user_profile(name: str) -> dict:

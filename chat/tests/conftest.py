@@ -104,7 +104,9 @@ def user_of(client):
 
 def start(client, app: Installation, *, first_message: str = "Hello", **options) -> ChatConversation:
     """Open a conversation as the client's user, as the start page does."""
-    options = {"consumer_name": "Kim", "features": ["AUTO_MESSAGES"], **options}
+    # A survey needs its features (chat.starting refuses it otherwise).
+    survey = starting.SURVEY_FEATURES if options.get("survey_skill_id") else []
+    options = {"consumer_name": "Kim", "features": ["AUTO_MESSAGES", *survey], **options}
     return starting.conversation_start(
         user=user_of(client),
         lp=lp_of(client),

@@ -5,6 +5,7 @@ them through Redis."""
 
 import pytest
 
+from chat import starting
 from chat.models import ChatConversation
 from chat.tests.conftest import frames_until, has_text, socket, start, texts
 from core.offloop import off_loop
@@ -64,7 +65,9 @@ async def test_the_requests_console_shows_every_call_without_secrets(admin, chat
 
 
 async def test_close_with_a_survey_answered_with_actions_and_metadata(admin, chat_app, workers):
-    chat = await off_loop(start)(admin, chat_app, first_message="Hello", survey_skill_id="90001", features=[])
+    chat = await off_loop(start)(
+        admin, chat_app, first_message="Hello", survey_skill_id="90001", features=starting.SURVEY_FEATURES
+    )
     assert chat.skill_id == "-1"
     assert "MULTI_DIALOG" in chat.features
     communicator = socket(f"/ws/chat/{chat.pk}/", admin)

@@ -54,11 +54,21 @@ def test_every_send_api_call_carries_the_features(admin, chat_app):
 
 
 def test_a_survey_skill_opens_on_it_with_the_features_a_survey_needs(admin, chat_app):
-    chat = start(admin, chat_app, first_message="", survey_skill_id="90001", features=[])
+    chat = start(
+        admin, chat_app, first_message="", survey_skill_id="90001", features=starting.SURVEY_FEATURES
+    )
 
     opened = MessagingConversation.objects.get(conversation_id=chat.conversation_id)
     assert opened.skill_id == "90001"
     assert chat.features == starting.SURVEY_FEATURES
+
+
+def test_a_survey_skill_without_the_survey_features_is_refused_before_liveperson(admin, chat_app):
+    # LivePerson would open the conversation and never run the survey (docs/LIVEPERSON.md, 'Features').
+    with pytest.raises(exceptions.ChatError, match="MULTI_DIALOG"):
+        start(admin, chat_app, first_message="", survey_skill_id="90001", features=["RICH_CONTENT"])
+
+    assert not MessagingConversation.objects.exists()
 
 
 def test_the_app_jwt_is_cached_encrypted_and_shared(admin, chat_app):

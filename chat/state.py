@@ -12,11 +12,16 @@ def conversation_apply_changes(*, conversation: ChatConversation, events: list[d
     ExConversation change among `events` (Event.as_message() dicts).
 
     Changes are not delivered in order (docs/WEBHOOKS.md): one older than what was applied
-    is ignored. Returns True when the conversation changed.
+    is ignored. Two distinct changes may share a metaDataLastUpdateTs (docs/LIVEPERSON.md,
+    'Conversation changes'): between them the one received last wins, so a change as new
+    as the applied one is applied too (applying the same state again changes nothing).
+    Returns True when the conversation changed.
     """
-    results = [_change_result(event) for event in events]
-    newest = max((r for r in results if r), key=_updated_ts, default=None)
-    if newest is None or _updated_ts(newest) <= conversation.updated_ts:
+    changes = [(event, result) for event in events if (result := _change_result(event))]
+    if not changes:
+        return False
+    _, newest = max(changes, key=lambda pair: (_updated_ts(pair[1]), pair[0].get("seq") or 0))
+    if _updated_ts(newest) < conversation.updated_ts:
         return False
     details = newest.get("conversationDetails") if isinstance(newest.get("conversationDetails"), dict) else {}
     changed = {"updated_ts": _updated_ts(newest)}
@@ -26,8 +31,10 @@ def conversation_apply_changes(*, conversation: ChatConversation, events: list[d
     survey = _open_survey_dialog(details)
     if survey:
         changed["dialog_id"] = survey
-    # Another socket may apply a newer change at the same time: only move forward.
-    newer = ChatConversation.objects.filter(pk=conversation.pk, updated_ts__lt=changed["updated_ts"])
+    if all(getattr(conversation, name) == value for name, value in changed.items()):
+        return False
+    # Another socket may apply a newer change at the same time: never move back.
+    newer = ChatConversation.objects.filter(pk=conversation.pk, updated_ts__lte=changed["updated_ts"])
     updated = newer.update(**changed)
     conversation.refresh_from_db()
     return bool(updated)

@@ -207,16 +207,17 @@ def _event_type(notification_type: str, change: dict) -> str:
 def _dedupe_key(notification_type: str, change: dict, result: dict, dialog_id: str) -> str | None:
     """What a redelivery of this change has in common with the first delivery.
 
-    Messaging changes have a per-dialog `sequence`; conversation changes a
-    `metaDataLastUpdateTs`. Chat states have neither: they are never merged
-    (a repeated "typing" is harmless, a merged one could hide a real one).
+    Messaging changes have a per-dialog `sequence`. A conversation change carries
+    the whole state of the conversation, and its `metaDataLastUpdateTs` is not
+    promised to be unique (two changes in one millisecond may share it,
+    docs/LIVEPERSON.md, 'Conversation changes'), so only a change with the very
+    same content is the same notification: the key is a digest of that content.
+    Chat states have neither: they are never merged (a repeated "typing" is
+    harmless, a merged one could hide a real one).
     """
     if notification_type == MESSAGING and isinstance(change.get("sequence"), int):
         return f"ms:{dialog_id}:{change['sequence']}"
-    if notification_type == CONVERSATION_CHANGE:
-        updated = result.get("metaDataLastUpdateTs") or (result.get("conversationDetails") or {}).get(
-            "metaDataLastUpdateTs"
-        )
-        if updated:
-            return f"cqm:{change.get('type', '')}:{updated}"
+    if notification_type == CONVERSATION_CHANGE and result:
+        canonical = json.dumps(change, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return "cqm:" + hashlib.sha256(canonical.encode("utf-8", "replace")).hexdigest()
     return None

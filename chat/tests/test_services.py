@@ -147,6 +147,24 @@ def test_changes_move_state_stage_and_dialog_forward_only(admin, chat_app):
     assert (chat.closed, chat.in_survey) == (True, False)
 
 
+def test_a_change_sharing_the_applied_timestamp_still_applies(admin, chat_app):
+    # Two changes in one millisecond share metaDataLastUpdateTs (docs/LIVEPERSON.md,
+    # 'Conversation changes'): the one received last wins, whether in one batch or two.
+    chat = start(admin, chat_app, first_message="")
+    state.conversation_apply_changes(conversation=chat, events=[{**_upsert(40), "seq": 1}])
+
+    assert state.conversation_apply_changes(
+        conversation=chat, events=[{**_upsert(40, state="CLOSE", stage="CLOSE"), "seq": 2}]
+    )
+    assert chat.closed
+    assert not state.conversation_apply_changes(conversation=chat, events=[{**_upsert(39), "seq": 3}])
+
+    other = start(admin, chat_app, first_message="")
+    closed = {**_upsert(40, state="CLOSE", stage="CLOSE"), "seq": 2}
+    assert state.conversation_apply_changes(conversation=other, events=[closed, {**_upsert(40), "seq": 1}])
+    assert other.closed
+
+
 def test_demo_installations_flags_apps_whose_webhooks_go_elsewhere(admin, chat_app):
     other = apps_services.installation_create(
         lp=lp_of(admin), name="Elsewhere", description="x", endpoint="https://example.com/hooks"

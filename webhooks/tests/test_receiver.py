@@ -269,6 +269,17 @@ async def test_a_redelivery_of_a_conversation_change_is_stored_once(installation
     assert await Event.objects.acount() == 2
 
 
+async def test_distinct_conversation_changes_sharing_a_timestamp_are_both_stored(installation):
+    # metaDataLastUpdateTs is not promised unique (docs/LIVEPERSON.md, 'Conversation changes'):
+    # an assignment and a close in one millisecond are two changes, not a redelivery.
+    await post_signed(payloads.conversation_change(updated=5))
+    await post_signed(payloads.conversation_change(state="CLOSE", updated=5))
+    await post_signed(payloads.conversation_change(state="CLOSE", updated=5))
+
+    states = [e.payload["result"]["conversationDetails"]["state"] async for e in Event.objects.order_by("seq")]
+    assert states == ["OPEN", "CLOSE"]
+
+
 async def test_a_partial_redelivery_stores_only_what_is_new(installation):
     await post_signed(payloads.messaging(payloads.content(1)))
 

@@ -77,9 +77,14 @@ QUICK_TEXT = "Pick one:"
 SURVEY_GREETING = "Hello, I'm the survey bot and I would like to collect your feedback on your conversation."
 SURVEY_THANKS = "Thank you for your time."
 SURVEY_ID = "90001001"
+# A CSAT question (1 to 5) and an FCR one (first-contact resolution), each with "Skip" as in the
+# survey tutorial; their answers become the ExConversation `csat` (docs/LIVEPERSON.md,
+# 'Post-conversation survey').
+CSAT_QUESTION, FCR_QUESTION = 1, 2
+SURVEY_SKIP = "Skip"
 SURVEY_QUESTIONS = [
-    ("How would you rate this conversation?", ["1", "2", "3", "4", "5"]),
-    ("Was your issue resolved?", ["Yes", "No"]),
+    ("How would you rate this conversation?", ["1", "2", "3", "4", "5", SURVEY_SKIP]),
+    ("Was your issue resolved?", ["Yes", "No", SURVEY_SKIP]),
 ]
 # Stable ids that look like LivePerson's (uuids), the same on every run.
 _ID_NAMESPACE = uuid.UUID("6f1c2a4e-5b7d-4e8f-9a0b-1c2d3e4f5a6b")
@@ -321,6 +326,33 @@ def survey_question(number: int) -> tuple[dict, list[dict]]:
     return event, metadata
 
 
+def survey_csat(survey: Dialog) -> dict:
+    """The `csat` of the answers in the survey dialog: csatRate from the CSAT question,
+    csatResolutionConfirmation from the FCR one, status FILLED, PARTIALLY_FILLED or SKIPPED
+    (developer-center assets/schema/types/csat.json). An answer is known by its Answer
+    metadata, or, without it (the original app sends plain text), by its place in order."""
+    answers = {}
+    texts = survey.events.filter(role="CONSUMER", event__type="ContentEvent").order_by("pk")
+    for place, record in enumerate(texts, start=1):
+        number = _answered_question(record.metadata) or place
+        answers.setdefault(number, str(record.event.get("message") or "").strip())
+    csat = {}
+    if answers.get(CSAT_QUESTION, "") in SURVEY_QUESTIONS[CSAT_QUESTION - 1][1][:5]:
+        csat["csatRate"] = int(answers[CSAT_QUESTION])
+    if answers.get(FCR_QUESTION) in ("Yes", "No"):
+        csat["csatResolutionConfirmation"] = answers[FCR_QUESTION] == "Yes"
+    csat["status"] = {0: "SKIPPED", 1: "PARTIALLY_FILLED"}.get(len(csat), "FILLED")
+    return csat
+
+
+def _answered_question(metadata) -> int | None:
+    ids = {survey_question_id(n): n for n in range(1, len(SURVEY_QUESTIONS) + 1)}
+    for item in metadata if isinstance(metadata, list) else []:
+        if isinstance(item, dict) and item.get("type") == "Answer" and item.get("questionId") in ids:
+            return ids[item["questionId"]]
+    return None
+
+
 # --- Carrying tasks out (the worker job) ------------------------------------------------
 
 
@@ -472,7 +504,7 @@ def _do_survey_complete(conversation, task):
     if survey.survey_step != task.payload["after_question"]:
         return
     _as_survey_bot(conversation, task, text_event(SURVEY_THANKS))
-    messaging.complete_survey(conversation, survey)
+    messaging.complete_survey(conversation, survey, csat=survey_csat(survey))
 
 
 HANDLERS = {

@@ -187,17 +187,21 @@ def _messaging_body(record: MessagingEvent) -> dict:
 # --- Conversation changes ---------------------------------------------------------
 
 
-def conversation_changed(conversation: MessagingConversation, *, change_type: str = "UPSERT") -> None:
-    """Queue an ExConversationChangeNotification with the conversation as it is now."""
+def conversation_changed(
+    conversation: MessagingConversation, *, change_type: str = "UPSERT", csat: dict | None = None
+) -> None:
+    """Queue an ExConversationChangeNotification with the conversation as it is now
+    (with the survey's `csat` on the change that completes it)."""
+    result = conversation_result(conversation, csat=csat)
     body = {
         "kind": "notification",
         "type": CONVERSATION_NOTIFICATION,
-        "body": {"changes": [{"type": change_type, "result": conversation_result(conversation)}]},
+        "body": {"changes": [{"type": change_type, "result": result}]},
     }
     _queue(conversation, CONVERSATION_NOTIFICATION, body)
 
 
-def conversation_result(conversation: MessagingConversation) -> dict:
+def conversation_result(conversation: MessagingConversation, *, csat: dict | None = None) -> dict:
     """The `result` of an ExConversation change (docs/LIVEPERSON.md, 'Webhooks')."""
     consumer_id = conversation.consumer.lp_consumer_id
     participants = [{"id": CONTROLLER_ID, "role": "CONTROLLER"}, {"id": consumer_id, "role": "CONSUMER"}]
@@ -220,6 +224,8 @@ def conversation_result(conversation: MessagingConversation) -> dict:
             "skillId": conversation.skill_id,
         },
     }
+    if csat:
+        details["csat"] = csat  # docs/LIVEPERSON.md, 'Post-conversation survey'
     if conversation.close_reason:
         details["closeReason"] = conversation.close_reason
     if conversation.end_ts != -1:
@@ -325,8 +331,9 @@ def close_main_dialog(
     return survey
 
 
-def complete_survey(conversation: MessagingConversation, survey: Dialog) -> None:
-    """The survey bot is done: POST_SURVEY closes (AGENT, Completed), and so does the stage."""
+def complete_survey(conversation: MessagingConversation, survey: Dialog, *, csat: dict | None = None) -> None:
+    """The survey bot is done: POST_SURVEY closes (AGENT, Completed), and so does the stage;
+    the change carries the consumer's answers as `csat`."""
     ts = _next_update_ts(conversation)
 def as_delivered(conversation: MessagingConversation, event: dict) -> dict | None:
     """An agent's event as it reaches a consumer with the conversation's features
@@ -362,7 +369,7 @@ def ttr_change(conversation: MessagingConversation, ttr_type: str) -> None:
     conversation.close_reason = conversation.close_reason or "CONSUMER"
     conversation.end_ts = conversation.meta_updated_ts = ts
     conversation.save(update_fields=["stage", "close_reason", "end_ts", "meta_updated_ts"])
-    conversation_changed(conversation)
+    conversation_changed(conversation, csat=csat)
 
 
 def _close_dialog(dialog: Dialog, *, closed_by: str, cause: str, ts: int) -> None:

@@ -1,6 +1,7 @@
 """What the agent's side did, read from a conversation's ExConversation changes
 (docs/LIVEPERSON.md, 'Agent-side changes'): assignment, transfer to another skill,
-back to the queue, resume, a new time to respond, and who closed it.
+back to the queue, resume, a new time to respond, the survey's CSAT and FCR answers,
+and who closed it.
 
 LivePerson sends no event for these: each change carries the complete
 conversation, so what happened is the difference from the change before.
@@ -100,6 +101,8 @@ def _notes(before: dict | None, now: dict, *, seen: set[str]) -> list[str]:
         notes.append("Back in the queue; waiting for an agent.")
     if before and _ttr_type(now) and _ttr_type(now) != _ttr_type(before):
         notes.append(_ttr_note(now))
+    if isinstance(now.get("csat"), dict) and not isinstance(before.get("csat"), dict):
+        notes.append(_csat_note(now["csat"]))
     if now.get("state") == "CLOSE" and before.get("state") != "CLOSE":
         reason = _text(now.get("closeReason"))
         notes.append(CLOSED_BY.get(reason, f"Closed ({reason})." if reason else "Closed."))
@@ -112,6 +115,20 @@ def _joined(agent_before: str, agent_now: str, seen: set[str]) -> str:
     if agent_now in seen:
         return "The agent resumed the conversation."
     return "An agent joined the conversation."
+
+
+def _csat_note(csat: dict) -> str:
+    """The survey's answers: CSAT (1 to 5) and FCR (the issue resolved at first contact)."""
+    parts = []
+    rate = csat.get("csatRate")
+    if isinstance(rate, int) and not isinstance(rate, bool):
+        parts.append(f"CSAT {rate} of 5")
+    resolved = csat.get("csatResolutionConfirmation")
+    if isinstance(resolved, bool):
+        parts.append(f"issue resolved: {'yes' if resolved else 'no'}")
+    if _text(csat.get("status")) == "SKIPPED" or not parts:
+        return "Survey skipped."
+    return f"Survey answers: {', '.join(parts)}."
 
 
 def _ttr_note(details: dict) -> str:

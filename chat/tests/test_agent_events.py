@@ -88,3 +88,36 @@ def _ttr_requests(pk: int) -> list[dict]:
         for body in bodies
         if isinstance(body, dict) and body.get("type") == "cm.UpdateConversationField"
     ]
+
+
+async def test_the_survey_answers_show_as_a_note(admin, chat_app, workers):
+    chat = await off_loop(start)(admin, chat_app, first_message="", survey_skill_id="90001")
+    communicator = socket(f"/ws/chat/{chat.pk}/", admin)
+    assert (await communicator.connect())[0]
+    await frames_until(communicator, has_note("An agent joined the conversation."))
+
+    await communicator.send_json_to({"action": "close_survey"})
+    for answer in ("4", "Yes"):
+        frames = await frames_until(communicator, lambda f, answer=answer: _offers(f, answer) is not None)
+        question, reply = next(_offers(f, answer) for f in frames if _offers(f, answer) is not None)
+        await communicator.send_json_to(
+            {
+                "action": "survey_answer",
+                "ref": answer,
+                "sequence": question["sequence"],
+                "text": reply["title"],
+                "metadata": reply["click"]["metadata"],
+            }
+        )
+    await frames_until(communicator, has_note("Survey answers: CSAT 4 of 5, issue resolved: yes."))
+    await communicator.disconnect()
+
+
+def _offers(frame: dict, title: str):
+    """(question change, its reply titled `title`) when the frame asks it, else None."""
+    for event in frame.get("events", []) if frame["type"] == "events" else []:
+        replies = ((event["payload"].get("event") or {}).get("quickReplies") or {}).get("replies") or []
+        for reply in replies:
+            if reply.get("title") == title and (reply.get("click") or {}).get("metadata"):
+                return event["payload"], reply
+    return None

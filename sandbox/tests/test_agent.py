@@ -363,7 +363,7 @@ def test_a_survey_question_carries_quick_replies_and_question_metadata(survey_co
     assert change["dialogId"] == survey.dialog_id
     assert change["originatorMetadata"] == {"id": messaging.SURVEY_BOT_ID, "role": "AGENT"}
     replies = change["event"]["quickReplies"]["replies"]
-    assert [r["title"] for r in replies] == ["1", "2", "3", "4", "5"]
+    assert [r["title"] for r in replies] == ["1", "2", "3", "4", "5", "Skip"]
     [question] = change["metadata"]
     assert question["type"] == "Question"
     assert question["surveyId"] == agent.SURVEY_ID
@@ -385,7 +385,7 @@ def test_the_whole_survey_with_metadata_closes_the_stage(survey_conversation):
     drain()
     second = last_question(conversation)
     assert second.event["message"] == "Was your issue resolved?"
-    assert [r["title"] for r in second.event["quickReplies"]["replies"]] == ["Yes", "No"]
+    assert [r["title"] for r in second.event["quickReplies"]["replies"]] == ["Yes", "No", "Skip"]
 
     answer_with_button(conversation, second, "Yes")
     drain()

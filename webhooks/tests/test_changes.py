@@ -126,3 +126,23 @@ def test_notes_until_feeds_the_changes_up_to_a_seq(db):
     tracker = changes.notes_until(conversation_id=conversation.pk, seq=2)
 
     assert tracker.notes(change(3, agent=AGENT)) == ["The agent resumed the conversation."]
+
+
+@pytest.mark.parametrize(
+    ("csat", "note"),
+    [
+        (
+            {"csatRate": 4, "csatResolutionConfirmation": True, "status": "FILLED"},
+            "Survey answers: CSAT 4 of 5, issue resolved: yes.",
+        ),
+        (
+            {"csatResolutionConfirmation": False, "status": "PARTIALLY_FILLED"},
+            "Survey answers: issue resolved: no.",
+        ),
+        ({"status": "SKIPPED"}, "Survey skipped."),
+    ],
+)
+def test_the_survey_answers_are_told_once(csat, note):
+    done = change(3, state="CLOSE", closeReason="CONSUMER", csat=csat)
+
+    assert told(change(1), done, {**done})[1:] == [[note, "Closed by the consumer."], []]

@@ -1,8 +1,11 @@
 """What the chat's pages and sockets read: one account's conversations only."""
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from chat.models import ChatConversation, ChatRequest
+from webhooks import related
+from webhooks.models import Conversation as WebhookConversation
 
 CONSOLE_BATCH = 200
 
@@ -44,3 +47,20 @@ def requests_after(*, conversation: ChatConversation, after_id: int) -> list[dic
     """Console entries newer than `after_id`, oldest first."""
     rows = ChatRequest.objects.filter(conversation=conversation, pk__gt=after_id).order_by("pk")
     return [row.as_dict() for row in rows[:CONSOLE_BATCH]]
+
+
+def related_chats(account_id: str, conversation_ids: list[str]) -> dict:
+    """The demo chats of these LivePerson conversations (webhooks.related): consumer and page."""
+    chats = ChatConversation.objects.for_account(account_id).filter(conversation_id__in=conversation_ids)
+    return {
+        conversation_id: related.Related(consumer_name=name, chat_url=reverse("chat:detail", args=[pk]))
+        for conversation_id, name, pk in chats.values_list("conversation_id", "consumer_name", "pk")
+    }
+
+
+def webhook_conversation_pk(chat: ChatConversation) -> int | None:
+    """The events page's conversation of a demo chat, once a webhook (or the chat) made it."""
+    found = WebhookConversation.objects.filter(
+        account_id=chat.account_id, conversation_id=chat.conversation_id
+    )
+    return found.values_list("pk", flat=True).first()

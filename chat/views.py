@@ -55,4 +55,9 @@ def conversation_detail(request, pk):
     conversation = selectors.conversation_for(pk=pk, user=request.user)
     if conversation is None:
         raise Http404("No such conversation in your account.")
-    return render(request, "chat/detail.html", {"conversation": conversation})
+    context = {
+        "conversation": conversation,
+        # The webhooks pages of the same conversation, and back (issue 17: linked everywhere).
+        "events_conversation_pk": selectors.webhook_conversation_pk(conversation),
+    }
+    return render(request, "chat/detail.html", context)

@@ -7,10 +7,10 @@ Every function takes the account id of the logged-in user; an empty account id
 import json
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, JSONField, OuterRef, Prefetch, QuerySet, Subquery
 
 from apps_admin.models import Installation
-from webhooks import changes, describe
+from webhooks import changes, describe, related
 from webhooks.forms import EVENT_TYPES, OTHER_EVENT_TYPE
 from webhooks.json_html import json_html
 from webhooks.models import Conversation, Delivery, Event
@@ -154,6 +154,16 @@ def delivery_events(*, delivery: Delivery) -> QuerySet[Event]:
     return delivery.events.select_related("conversation").defer("payload").order_by("pk")
 
 
+def delivery_events_related(events: list[Event], *, account_id: str) -> list[Event]:
+    """The events, each with `related`: what other apps know of its conversation (its demo chat)."""
+    ids = {event.conversation.conversation_id for event in events if event.conversation is not None}
+    known = related.related(account_id=account_id, conversation_ids=ids)
+    for event in events:
+        conversation_id = event.conversation.conversation_id if event.conversation is not None else ""
+        event.related = known.get(conversation_id, related.Related())
+    return events
+
+
 def header_rows(headers) -> list[tuple[str, str]]:
     """The stored headers as (name, value) pairs, whether kept as an object or as pairs."""
     if isinstance(headers, dict):
@@ -212,6 +222,48 @@ def conversation_list(*, account_id: str, filters: dict) -> QuerySet[Conversatio
     if filters.get("conversation"):
         conversations = conversations.filter(conversation_id__icontains=filters["conversation"])
     return conversations.order_by("-last_event_at", "-pk")
+
+
+def conversation_rows(conversations, *, account_id: str, names: dict[str, str]) -> list[Conversation]:
+    """Adds to each listed conversation what its row shows: `app_name`, `state` (of its
+    newest ExConversation change: "OPEN", "CLOSE", "CLOSE · stage OPEN"; "" before
+    one came) and `related` (its demo chat, webhooks.related)."""
+    rows = list(conversations)
+    states = conversation_states(pks=[row.pk for row in rows])
+    known = related.related(account_id=account_id, conversation_ids=[row.conversation_id for row in rows])
+    for conversation in rows:
+        conversation.app_name = names.get(conversation.client_id, "")
+        conversation.state = states.get(conversation.pk, "")
+        conversation.related = known.get(conversation.conversation_id, related.Related())
+    return rows
+
+
+def conversation_states(*, pks: list[int]) -> dict[int, str]:
+    """The state of each conversation from its newest UPSERT, in one query."""
+    newest = (
+        Event.objects.filter(conversation=OuterRef("pk"), event_type="UPSERT")
+        .order_by("-seq")
+        .values("payload")
+    )
+    found = Conversation.objects.filter(pk__in=pks).annotate(
+        newest_change=Subquery(newest[:1], output_field=JSONField())
+    )
+    return {pk: _state(payload) for pk, payload in found.values_list("pk", "newest_change") if payload}
+
+
+def _state(payload) -> str:
+    result = payload.get("result") if isinstance(payload, dict) else None
+    details = result.get("conversationDetails") if isinstance(result, dict) else None
+    if not isinstance(details, dict) or not isinstance(details.get("state"), str):
+        return ""
+    state, stage = details["state"], details.get("stage")
+    return f"{state} · stage {stage}" if isinstance(stage, str) and stage != state else state
+
+
+def conversation_rows_for(*, account_id: str, filters: dict, pks: list[int]) -> QuerySet[Conversation]:
+    """Some conversations of the (filtered) list, for the live list to replace or add
+    their rows: newest activity first."""
+    return conversation_list(account_id=account_id, filters=filters).filter(pk__in=pks)
 
 
 def conversation_timeline(

@@ -76,6 +76,9 @@ def delivery_detail(request, pk):
     deliveries = selectors.deliveries_for(account_id=request.user.lp_account_id)
     delivery = get_object_or_404(deliveries, pk=pk)
     body, body_is_json = selectors.body_pretty(delivery.body)
+    events = selectors.delivery_events_related(
+        list(selectors.delivery_events(delivery=delivery)), account_id=delivery.account_id
+    )
     context = {
         "delivery": delivery,
         "app_name": selectors.app_names(account_id=delivery.account_id).get(delivery.client_id, ""),
@@ -84,7 +87,7 @@ def delivery_detail(request, pk):
         "body_is_json": body_is_json,
         "body_tree": selectors.body_tree(delivery.body) if body_is_json else None,
         "curl": exports.delivery_curl(delivery),
-        "events": selectors.delivery_events(delivery=delivery),
+        "events": events,
     }
     return render(request, "webhooks/delivery_detail.html", context)
 
@@ -100,10 +103,35 @@ def conversation_list(request):
     filters = form.filters()
     conversations = selectors.conversation_list(account_id=account_id, filters=filters)
     page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
-    for conversation in page.object_list:
-        conversation.app_name = names.get(conversation.client_id, "")
-    context = {"form": form, "page": page, "filtered": bool(filters)}
+    rows = selectors.conversation_rows(page.object_list, account_id=account_id, names=names)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "filtered": bool(filters),
+        # Page 1 follows the account's deliveries and refreshes the rows of their
+        # conversations (conversations.js); the others keep their order.
+        "live": page.number == 1,
+        "newest_delivery_id": selectors.newest_delivery_id(account_id=account_id),
+    }
     return render(request, "webhooks/conversation_list.html", context)
+
+
+MAX_LIVE_CONVERSATIONS = 50
+
+
+@login_required
+def conversation_rows(request):
+    """The rows of ?ids=<pk>,<pk>... as the (filtered) list shows them, newest activity
+    first, for the live conversations page (static/webhooks/conversations.js)."""
+    account_id = request.user.lp_account_id
+    names = selectors.app_names(account_id=account_id)
+    form = _filter_form(request, ConversationFilterForm, names)
+    ids = request.GET.get("ids", "").split(",")[:MAX_LIVE_CONVERSATIONS]
+    pks = [int(pk) for pk in ids if pk.isdigit() and len(pk) < 19]
+    conversations = selectors.conversation_rows_for(account_id=account_id, filters=form.filters(), pks=pks)
+    rows = selectors.conversation_rows(conversations, account_id=account_id, names=names)
+    return render(request, "webhooks/conversation_rows.html", {"rows": rows})
 
 
 @login_required
@@ -113,9 +141,14 @@ def conversation_detail(request, pk):
     before = request.GET.get("before", "")
     before_seq = int(before) if before.isdigit() else None
     events = selectors.conversation_timeline(conversation=conversation, before_seq=before_seq)
+    names = selectors.app_names(account_id=conversation.account_id)
+    # The header says what a row of the list says: state, demo chat (and app).
+    (conversation,) = selectors.conversation_rows(
+        [conversation], account_id=conversation.account_id, names=names
+    )
     context = {
         "conversation": conversation,
-        "app_name": selectors.app_names(account_id=conversation.account_id).get(conversation.client_id, ""),
+        "app_name": conversation.app_name,
         "events": events,
         "earlier": events[0].seq if events and events[0].seq and events[0].seq > 1 else None,
         # Only the newest part of the timeline grows live.

@@ -9,6 +9,7 @@ from apps_admin.models import Installation
 from apps_admin.tests.conftest import _logged_in, create_data
 from chat.models import ChatConversation
 from conftest import ADMIN, QA_ADMIN
+from webhooks.models import Conversation as WebhookConversation
 
 START_URL = "/chat/new/"
 
@@ -149,6 +150,25 @@ def test_chat_page_shows_a_closed_conversation_as_closed(admin_client):
 
     assert 'data-state="closed"' in html
     assert 'data-testid="chat-state">Closed<' in html
+
+
+def test_chat_page_links_its_webhook_events_and_deliveries(admin_client):
+    chat = _save_chat(admin_client, "90000001", "Kim")
+    events = WebhookConversation.objects.create(account_id="90000001", conversation_id=chat.conversation_id)
+
+    html = admin_client.get(f"/chat/{chat.pk}/").content.decode()
+
+    assert f'<a href="/conversations/{events.pk}/" data-testid="timeline-link">' in html
+    assert f'href="/events/?conversation={chat.conversation_id}" data-testid="deliveries-link"' in html
+
+
+def test_chat_page_links_deliveries_before_any_webhook(admin_client):
+    chat = _save_chat(admin_client, "90000001", "Kim")
+
+    html = admin_client.get(f"/chat/{chat.pk}/").content.decode()
+
+    assert 'data-testid="timeline-link"' not in html
+    assert 'data-testid="deliveries-link"' in html
 
 
 def test_chat_page_of_another_account_is_not_found(admin_client, qa_client):

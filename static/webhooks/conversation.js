@@ -18,6 +18,19 @@ function seqOf(row) {
   return Number(row.dataset.seq);
 }
 
+// The header's event count and last time, from the newest row (events are numbered 1, 2, 3…).
+function headerFollows(row) {
+  const count = document.querySelector("[data-role=event-count]");
+  const last = document.querySelector("[data-role=last-event]");
+  const time = row.querySelector("time");
+  const seq = seqOf(row);
+  if (count) count.textContent = `${seq} event${seq === 1 ? "" : "s"}`;
+  if (last && time) {
+    last.dateTime = time.dateTime;
+    last.textContent = time.textContent;
+  }
+}
+
 function start(root) {
   const tbody = root.querySelector("tbody");
   let shown = Number(root.dataset.lastSeq) || 0; // newest seq in the table
@@ -43,6 +56,7 @@ function start(root) {
       if (!rows.length) return; // announced but not stored here: nothing to show
       tbody.append(...rows);
       shown = seqOf(rows[rows.length - 1]);
+      headerFollows(rows[rows.length - 1]);
       const empty = root.querySelector("[data-role=empty]");
       if (empty) empty.remove();
     }

@@ -11,6 +11,7 @@ from django.test import RequestFactory
 
 from accounts.models import User
 from apps_admin.models import Installation
+from chat.models import ChatConversation
 from webhooks import selectors
 from webhooks.tests import factories
 from webhooks.tests.factories import ACCOUNT, CLIENT_ID, OTHER_ACCOUNT
@@ -35,6 +36,24 @@ def logged_in(client, user):
 @pytest.fixture
 def installed_app():
     return Installation.objects.create(account_id=ACCOUNT, client_id=CLIENT_ID, name="Support bot")
+
+
+def _upsert(state: str, stage: str) -> dict:
+    return {"type": "UPSERT", "result": {"conversationDetails": {"state": state, "stage": stage}}}
+
+
+def _demo_chat(user, installation, conversation_id: str, consumer_name: str = "Kim"):
+    return ChatConversation.objects.create(
+        user=user,
+        account_id=ACCOUNT,
+        installation=installation,
+        conversation_id=conversation_id,
+        main_dialog_id=conversation_id,
+        dialog_id=conversation_id,
+        consumer_name=consumer_name,
+        ext_consumer_id="ext-1",
+        consumer_jws="jws",
+    )
 
 
 def _ids(response, key="rows"):
@@ -536,7 +555,8 @@ def test_the_detail_makes_a_bounded_number_of_queries(logged_in, django_assert_m
     for n in range(10):
         factories.event(factories.conversation(f"conv-{n}"), delivery)
 
-    with django_assert_max_num_queries(5):
+    # One for the demo chats of its conversations (webhooks.related), however many.
+    with django_assert_max_num_queries(6):
         logged_in.get(f"{EVENTS}{delivery.pk}/")
 
 
@@ -559,21 +579,71 @@ def test_conversations_of_other_accounts_are_hidden(logged_in):
     assert b'data-testid="conversations-empty"' in response.content
 
 
-def test_a_conversation_row_shows_id_app_times_and_event_count(logged_in, installed_app):
+def test_a_conversation_row_shows_id_consumer_state_app_time_count_and_links(logged_in, installed_app, user):
     conv = factories.conversation(
-        "conv-row",
+        "5491c2f1-1c9e-4e39-a5d2-2c6b6e4b0001",
         first_event_at=datetime(2030, 1, 1, 9, 0, tzinfo=UTC),
         last_event_at=datetime(2030, 1, 1, 10, 0, tzinfo=UTC),
-        last_seq=7,
     )
+    factories.event(conv, event_type="UPSERT", payload=_upsert("OPEN", "OPEN"))
+    factories.event(conv, event_type="UPSERT", payload=_upsert("CLOSE", "OPEN"))
+    conv.last_event_at = datetime(2030, 1, 1, 10, 0, tzinfo=UTC)
+    conv.save()
+    chat = _demo_chat(user, installed_app, conv.conversation_id, consumer_name="Kim")
 
     html = logged_in.get(CONVERSATIONS).content.decode()
 
-    assert f'<a href="/conversations/{conv.pk}/"><code>conv-row</code></a>' in html
-    assert "<td>Support bot</td>" in html
-    assert "2030-01-01 09:00:00" in html
+    assert (
+        f'<a href="/conversations/{conv.pk}/" title="{conv.conversation_id}"><code>5491c2f1…</code></a>'
+        in html
+    )
+    assert '<td class="consumer">Kim</td>' in html
+    assert '<td class="state"><span class="badge demo">CLOSE · stage OPEN</span></td>' in html
+    assert '<td class="app">Support bot</td>' in html
     assert "2030-01-01 10:00:00" in html
-    assert "<td>7</td>" in html
+    assert '<td class="count">2</td>' in html
+    assert f'href="/events/?conversation={conv.conversation_id}">deliveries</a>' in html
+    assert f'<a href="/chat/{chat.pk}/" data-testid="demo-chat-link">demo chat</a>' in html
+
+
+def test_a_conversation_without_a_demo_chat_or_a_state_says_so(logged_in):
+    factories.event(factories.conversation("conv-plain"))
+
+    html = logged_in.get(CONVERSATIONS).content.decode()
+
+    assert '<td class="consumer">–</td>' in html
+    assert '<td class="state">–</td>' in html
+    assert "demo-chat-link" not in html
+
+
+def test_the_conversation_list_is_live_on_page_one(logged_in):
+    factories.conversation("conv-1")
+    newest = factories.delivery()
+
+    html = logged_in.get(CONVERSATIONS).content.decode()
+
+    assert 'data-live="true"' in html
+    assert f'data-newest-delivery-id="{newest.pk}"' in html
+    assert 'data-rows-url="/conversations/rows/"' in html
+    assert "webhooks/conversations.js" in html
+
+
+def test_the_conversation_rows_view_gives_the_asked_rows_of_the_filtered_list(logged_in):
+    wanted = factories.conversation("conv-a", last_event_at=datetime(2030, 1, 1, 9, tzinfo=UTC))
+    newer = factories.conversation("conv-b", last_event_at=datetime(2030, 1, 1, 10, tzinfo=UTC))
+    other_app = factories.conversation("conv-c", client_id="other-app")
+    theirs = factories.conversation("conv-d", account_id=OTHER_ACCOUNT)
+    ids = ",".join(str(c.pk) for c in (wanted, newer, other_app, theirs))
+
+    response = logged_in.get(f"{CONVERSATIONS}rows/", {"ids": ids, "app": CLIENT_ID})
+
+    assert _ids(response) == [newer.pk, wanted.pk]
+    assert "<html" not in response.content.decode()
+
+
+@pytest.mark.parametrize("ids", ["", "x,y", "-1", "9" * 40, ",".join(["1"] * 500)])
+def test_the_conversation_rows_view_bounds_and_ignores_bad_ids(logged_in, ids):
+    assert logged_in.get(f"{CONVERSATIONS}rows/", {"ids": ids}).status_code == 200
 
 
 def test_conversations_filter_by_app(logged_in):
@@ -604,7 +674,8 @@ def test_the_conversation_list_makes_a_bounded_number_of_queries(logged_in, djan
     for n in range(30):
         factories.conversation(f"conv-{n}")
 
-    with django_assert_max_num_queries(7):
+    # The states (one query) and the demo chats (one) of the page's conversations.
+    with django_assert_max_num_queries(9):
         logged_in.get(CONVERSATIONS)
 
 
@@ -717,7 +788,8 @@ def test_the_timeline_makes_a_bounded_number_of_queries(logged_in, django_assert
     for _ in range(20):
         factories.event(conv, factories.delivery())
 
-    with django_assert_max_num_queries(5):
+    # The agent-side notes' earlier changes, the state and the demo chat: one query each.
+    with django_assert_max_num_queries(8):
         logged_in.get(f"{CONVERSATIONS}{conv.pk}/")
 
 
@@ -743,3 +815,49 @@ def test_unverified_requests_are_labelled_as_claims(logged_in):
     assert listed.count('data-testid="unverified-claim"') == 2
     assert "held whole until the app is known here" in held_page
     assert 'data-testid="unverified-note"' not in verified_page
+
+
+# --- Links between demo chat, conversation and deliveries ---
+
+
+def test_the_conversation_header_says_state_and_consumer_and_links_deliveries_and_demo_chat(
+    logged_in, installed_app, user
+):
+    conv = factories.conversation("conv-linked")
+    delivery = factories.delivery()
+    factories.event(conv, delivery, event_type="UPSERT", payload=_upsert("OPEN", "OPEN"))
+    chat = _demo_chat(user, installed_app, "conv-linked", consumer_name="Ana")
+
+    html = logged_in.get(f"{CONVERSATIONS}{conv.pk}/").content.decode()
+
+    assert '<span class="badge on" data-testid="conversation-state">OPEN</span>' in html
+    assert "consumer Ana" in html
+    assert '<span data-role="event-count" data-testid="event-count">1 event</span>' in html
+    assert 'href="/events/?conversation=conv-linked" data-testid="deliveries-link"' in html
+    assert f'<a href="/chat/{chat.pk}/" data-testid="demo-chat-link">Its demo chat</a>' in html
+    # Each event links to the delivery that brought it.
+    assert f'<a href="/events/{delivery.pk}/" title="The delivery that brought it">1</a>' in html
+
+
+def test_a_conversation_of_another_accounts_demo_chat_is_not_linked(logged_in, installed_app):
+    other = User.objects.create(username="other", lp_account_id=OTHER_ACCOUNT)
+    conv = factories.conversation("conv-shared-id")
+    chat = _demo_chat(other, installed_app, "conv-shared-id")
+    chat.account_id = OTHER_ACCOUNT
+    chat.save()
+
+    html = logged_in.get(f"{CONVERSATIONS}{conv.pk}/").content.decode()
+
+    assert "demo-chat-link" not in html
+
+
+def test_the_delivery_detail_links_each_conversation_to_its_demo_chat(logged_in, installed_app, user):
+    delivery = factories.delivery()
+    factories.event(factories.conversation("conv-chat"), delivery)
+    factories.event(factories.conversation("conv-no-chat"), delivery)
+    chat = _demo_chat(user, installed_app, "conv-chat")
+
+    html = logged_in.get(f"{EVENTS}{delivery.pk}/").content.decode()
+
+    assert html.count('data-testid="demo-chat-link"') == 1
+    assert f'<a href="/chat/{chat.pk}/" data-testid="demo-chat-link">demo chat</a>' in html

@@ -331,10 +331,6 @@ def close_main_dialog(
     return survey
 
 
-def complete_survey(conversation: MessagingConversation, survey: Dialog, *, csat: dict | None = None) -> None:
-    """The survey bot is done: POST_SURVEY closes (AGENT, Completed), and so does the stage;
-    the change carries the consumer's answers as `csat`."""
-    ts = _next_update_ts(conversation)
 def as_delivered(conversation: MessagingConversation, event: dict) -> dict | None:
     """An agent's event as it reaches a consumer with the conversation's features
     (docs/LIVEPERSON.md, 'Features'): structured content without RICH_CONTENT never
@@ -364,6 +360,10 @@ def ttr_change(conversation: MessagingConversation, ttr_type: str) -> None:
     conversation_changed(conversation)
 
 
+def complete_survey(conversation: MessagingConversation, survey: Dialog, *, csat: dict | None = None) -> None:
+    """The survey bot is done: POST_SURVEY closes (AGENT, Completed), and so does the stage;
+    the change carries the consumer's answers as `csat`."""
+    ts = _next_update_ts(conversation)
     _close_dialog(survey, closed_by="AGENT", cause="Completed", ts=ts)
     conversation.stage = "CLOSE"
     conversation.close_reason = conversation.close_reason or "CONSUMER"

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -13,13 +14,15 @@ from apps_admin.forms import InstallationForms
 from liveperson import errors
 
 PAGE_SIZE = 20
+# Each key ends with the client id, unique: rows equal on the column (apps created in the
+# same second, LivePerson's epoch seconds) keep one order from one load to the next.
 SORT_KEYS = {
-    "name": lambda row: row.name.lower(),
-    "description": lambda row: row.description.lower(),
-    "client_id": lambda row: row.client_id,
-    "enabled": lambda row: row.enabled,
-    "demo": lambda row: row.demo,
-    "created": lambda row: row.created.timestamp() if row.created else 0,
+    "name": lambda row: (row.name.lower(), row.client_id),
+    "description": lambda row: (row.description.lower(), row.client_id),
+    "client_id": lambda row: (row.client_id,),
+    "enabled": lambda row: (row.enabled, row.client_id),
+    "demo": lambda row: (row.demo, row.client_id),
+    "created": lambda row: (row.created.timestamp() if row.created else 0, row.client_id),
 }
 
 
@@ -42,7 +45,7 @@ def installation_list(request):
     sort = request.GET.get("sort", "-created")
     if sort.lstrip("-") not in SORT_KEYS:
         sort = "-created"
-    rows.sort(key=SORT_KEYS[sort.lstrip("-")], reverse=sort.startswith("-"))
+    rows = sorted_rows(rows, sort)
     context.update(
         page=Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
         sort=sort,
@@ -58,6 +61,11 @@ def installation_list(request):
         ],
     )
     return render(request, "apps_admin/list.html", context)
+
+
+def sorted_rows(rows: list, sort: str) -> list:
+    """`rows` by the column `sort` names ('-' first: descending), ties by client id."""
+    return sorted(rows, key=SORT_KEYS[sort.lstrip("-")], reverse=sort.startswith("-"))
 
 
 # --- Create and view ----------------------------------------------------------------------
@@ -172,7 +180,7 @@ def installation_edit(request, lp, client_id):
 def installation_enable(request, lp, client_id):
     services.installation_set_enabled(lp=lp, client_id=client_id, enabled=True)
     messages.success(request, "App enabled.")
-    return redirect("apps_admin:detail", client_id=client_id)
+    return _back(request, client_id)
 
 
 @require_POST
@@ -180,6 +188,14 @@ def installation_enable(request, lp, client_id):
 def installation_disable(request, lp, client_id):
     services.installation_set_enabled(lp=lp, client_id=client_id, enabled=False)
     messages.success(request, "App disabled: LivePerson stops sending its webhooks.")
+    return _back(request, client_id)
+
+
+def _back(request, client_id: str):
+    """To the page the action was started from (the list's actions menu), else the app's."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect("apps_admin:detail", client_id=client_id)
 
 

@@ -79,6 +79,11 @@ PAGES = [
         lambda data: f"/conversations/{data['conversation_pk']}/",
         ["[data-testid=timeline]"],
     ),
+    Page(
+        "webhooks:app-test-notification",
+        lambda data: f"/events/apps/{data['client_id']}/test-notification/",
+        ["main h1"],
+    ),
     Page("accounts:token-list", _fixed("/accounts/tokens/"), ["[data-testid=token-table]"]),
     Page(
         "accounts:token-revoke",
@@ -109,10 +114,15 @@ EXCLUDED = {
     "sandbox:agent-back-to-queue": "POST only: a form of the sandbox agent page",
     "sandbox:agent-file": "POST only: a form of the sandbox agent page",
     "webhooks:delivery-rows": "an HTML fragment: the new rows the events page fetches",
+    "webhooks:conversation-rows": "an HTML fragment: the new rows the conversations page fetches",
+    "webhooks:delivery-export": "a file download (the events as JSON)",
+    "webhooks:conversation-export": "a file download (the conversation as JSON)",
+    "webhooks:delivery-replay": "POST only: the Replay button of the delivery page",
 }
 # Whole namespaces, with the reason.
 EXCLUDED_NAMESPACES = {
     "admin": "Django's own admin pages, styled by Django: its login page is in the tour",
+    "api": "the JSON API for programs (docs/API.md), not pages",
 }
 # The sandbox's LivePerson APIs answer JSON to the product, not pages to people.
 SANDBOX_APIS = {

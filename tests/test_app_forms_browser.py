@@ -1,5 +1,5 @@
-"""The app pages' forms in a real browser: the error summary, unsaved changes, the
-secret's status line and the action buttons (issue 17, item 4)."""
+"""The app pages in a real browser: the error summary, unsaved changes, the secret's
+status line, the action buttons (issue 17, item 4) and the apps list's menu (item 5)."""
 
 import re
 
@@ -95,3 +95,22 @@ def test_the_app_pages_action_buttons_are_one_height_and_uninstall_looks_dangero
     assert (
         page.evaluate("(el) => getComputedStyle(el).color", uninstall.element_handle()) == "rgb(183, 28, 28)"
     )
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_apps_list_menu_disables_an_app_and_comes_back_to_the_list(app_page, daphne, width):
+    page = app_page
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(f"{daphne.url}/")
+    row = page.get_by_test_id("apps-table").locator("tbody tr").first
+    row.get_by_text("Actions").click()
+    expect(row.get_by_role("link", name="Open demo chat")).to_be_visible()
+    row.get_by_role("button", name="Disable").click()
+
+    expect(page.get_by_text("App disabled")).to_be_visible()
+    expect(page).to_have_url(f"{daphne.url}/")
+    expect(row).to_contain_text("Disabled")
+    row.get_by_text("Actions").click()
+    expect(row.get_by_role("link", name="Open demo chat")).to_have_count(0)
+    row.get_by_role("link", name="Edit").click()
+    expect(page.get_by_test_id("edit-form")).to_be_visible()

@@ -87,6 +87,38 @@ def _links(html: str, label: str) -> list[dict]:
     return [parse_qs(unescape(href)) for href in hrefs]
 
 
+def test_apps_created_in_the_same_second_keep_one_order_whatever_liveperson_lists_first():
+    from datetime import UTC, datetime
+
+    from apps_admin.services import AppRow
+    from apps_admin.views import SORT_KEYS, sorted_rows
+
+    second = datetime(2026, 12, 3, 12, 0, 0, tzinfo=UTC)
+    rows = [AppRow(f"id-{n}", "Bot", "", True, False, second) for n in (3, 1, 2)]
+    for sort in [*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]:
+        orders = {
+            tuple(row.client_id for row in sorted_rows(list(order), sort)) for order in (rows, rows[::-1])
+        }
+        assert len(orders) == 1, sort
+    assert [row.client_id for row in sorted_rows(rows, "-created")] == ["id-3", "id-2", "id-1"]
+
+
+def test_each_row_has_the_original_apps_actions_and_they_come_back_to_the_list(admin_client):
+    client_id = _create(admin_client)
+
+    html = admin_client.get("/?sort=name").content.decode()
+
+    menu = html[html.index('data-testid="row-actions"') :]
+    for href in (f"/apps/{client_id}/edit/", f"/apps/{client_id}/demo/", f"/apps/{client_id}/uninstall/"):
+        assert f'href="{href}"' in menu
+    assert f'href="/chat/new/?app={client_id}"' in menu
+    assert f'action="/apps/{client_id}/disable/"' in menu
+    response = admin_client.post(f"/apps/{client_id}/disable/", {"next": "/?sort=name"})
+    assert response["Location"] == "/?sort=name"
+    elsewhere = admin_client.post(f"/apps/{client_id}/enable/", {"next": "https://evil.example.com/"})
+    assert elsewhere["Location"] == f"/apps/{client_id}/"
+
+
 def test_the_next_page_keeps_the_filter_and_the_sort(admin_client, monkeypatch):
     monkeypatch.setattr("apps_admin.views.PAGE_SIZE", 2)
     for name in ("bot a", "bot b", "bot c", "other"):

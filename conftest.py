@@ -160,6 +160,15 @@ class Sandbox:
         return [r for r in received if r.path.endswith(path_suffix)]
 
 
+def webhooks_at_once(settings=None) -> None:
+    """Every sandbox account delivers a new app's webhooks at once (LivePerson takes up to
+    two minutes: docs/LIVEPERSON.md, 'Webhook activation'), and, given `settings`, the
+    product expects that (no waiting for activation, no history polling meanwhile)."""
+    sandbox_services.webhook_activation_set(seconds=0)
+    if settings is not None:
+        settings.LIVEPERSON_WEBHOOK_ACTIVATION_SECONDS = 0
+
+
 def point_csds_at(settings, host: str) -> None:
     settings.CSDS_DOMAIN = f"{host}/sandbox/csds"
     settings.CSDS_DOMAIN_QA = f"{host}/sandbox/csds-qa"
@@ -168,8 +177,12 @@ def point_csds_at(settings, host: str) -> None:
 
 @pytest.fixture
 def sandbox(live_server, settings, transactional_db):
-    """Seeded sandbox on pytest-django's live server, with CSDS pointing at it."""
+    """Seeded sandbox on pytest-django's live server, with CSDS pointing at it.
+
+    New apps get their webhooks at once, not after LivePerson's activation delay, and the
+    product is told so (webhooks_at_once); a test of the delay sets both itself."""
     sandbox_services.sandbox_seed()
+    webhooks_at_once(settings)
     box = Sandbox(url=live_server.url)
     point_csds_at(settings, box.host)
     yield box
@@ -226,6 +239,8 @@ def running_daphne(**env_overrides):
         "CSDS_DOMAIN": f"127.0.0.1:{port}/sandbox/csds",
         "CSDS_DOMAIN_QA": f"127.0.0.1:{port}/sandbox/csds-qa",
         "LIVEPERSON_SCHEME": "http",
+        # The tests' sandbox accounts deliver at once (webhooks_at_once); a test may override.
+        "LIVEPERSON_WEBHOOK_ACTIVATION_SECONDS": "0",
         **env_overrides,
     }
     command = [sys.executable, "-m", "connector_site.serve", "-b", "127.0.0.1", "-p", str(port)]
@@ -254,6 +269,8 @@ def daphne_server(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def daphne(daphne_server, transactional_db) -> DaphneServer:
-    """The daphne server with the sandbox accounts seeded for this test."""
+    """The daphne server with the sandbox accounts seeded for this test, delivering a new
+    app's webhooks at once (webhooks_at_once; the daphne process expects that too)."""
     sandbox_services.sandbox_seed()
+    webhooks_at_once()
     return daphne_server

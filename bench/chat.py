@@ -103,6 +103,7 @@ def chat_env(args: argparse.Namespace, port: int) -> dict:
         CSDS_DOMAIN_QA=f"{sandbox}/sandbox/csds-qa",
         LIVEPERSON_SCHEME="http",
         SANDBOX_AGENT_DELAY_SCALE="0",  # the agent answers at once: only the machinery is timed
+        LIVEPERSON_WEBHOOK_ACTIVATION_SECONDS="0",  # and the app's webhooks work at once (sandbox_seed)
     )
     return env
 
@@ -216,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     database.recreate(args.database_url)
     setup_env = chat_env(args, procs.free_port())
     database.migrate(setup_env)
-    database.manage(setup_env, "sandbox_seed", "-v", "0")
+    # The app's webhooks at once, not after LivePerson's activation delay: only the machinery is timed.
+    database.manage(setup_env, "sandbox_seed", "-v", "0", "--webhook-activation", "0")
     machine = machine_info(args)
     with tempfile.TemporaryDirectory(prefix="bench-chat-") as logs, contextlib.ExitStack() as exits:
         stack = start_stack(args, exits, Path(logs))

@@ -25,10 +25,11 @@ def main(endpoint: str, conversations: int, messages: int) -> None:
     django.setup()
     from bench.seed import CLIENT_ID, SECRET
     from sandbox.models import Installation, Notification
-    from sandbox.services import sandbox_seed
+    from sandbox.services import sandbox_seed, webhook_activation_set
     from sandbox.tests.webhook_endpoint import sandbox_app
 
     sandbox_seed()
+    webhook_activation_set(seconds=0)  # the new app's webhooks at once, not after LivePerson's delay
     Installation.objects.filter(client_id=CLIENT_ID).delete()  # an earlier scenario's, in this database
     # Retried with back-off for an hour, as a LivePerson app with a retention time would be.
     app = sandbox_app(

@@ -30,6 +30,9 @@ class AccountAdmin(admin.ModelAdmin):
         "async_messaging",
         "webhook_signature",
         "sequence_scope",
+        "webhook_activation_seconds",
+        "install_answer",
+        "send_answer",
         "session_ttl_ms",
         "revision",
     ]

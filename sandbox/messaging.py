@@ -12,26 +12,26 @@ later by the dispatcher in the worker, never inside the causing request.
 import json
 import time
 import uuid
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F, Max
+from django.utils import timezone
 
 from sandbox.models import Consumer, Dialog, Installation, MessagingConversation, MessagingEvent, Notification
 
 MESSAGING_NOTIFICATION = "ms.MessagingEventNotification"
 CONVERSATION_NOTIFICATION = "cqm.ExConversationChangeNotification"
-# Events that take a sequence number; chat states are ephemeral and take none.
-SEQUENCED_EVENTS = {"ContentEvent", "RichContentEvent", "AcceptStatusEvent"}
 # The installation page's table's name for it (docs/LIVEPERSON.md, 'Installation JSON').
 CONVERSATION_NOTIFICATION_ALIAS = f"{MESSAGING_NOTIFICATION}.ExConversationChangeNotification"
+# Events that take a sequence number; chat states are ephemeral and take none.
+SEQUENCED_EVENTS = {"ContentEvent", "RichContentEvent", "AcceptStatusEvent"}
 EVENT_TYPES = SEQUENCED_EVENTS | {"ChatStateEvent"}
 # Who may see an event (docs/LIVEPERSON.md, 'Private messages'): everyone, or only agents
 # and managers (an agent's private note, which the consumer must never see).
 AUDIENCE_ALL = "ALL"
 AUDIENCE_PRIVATE = "AGENTS_AND_MANAGERS"
 
-# A stable pretend agent for the scripted agent and the agent page.
-SANDBOX_AGENT_ID = "90000001.1000000003"
 # What a post-conversation survey needs (docs/LIVEPERSON.md, 'Post-conversation survey');
 # structured content needs RICH_CONTENT and quick replies QUICK_REPLIES ('Features').
 SURVEY_FEATURES = ("RICH_CONTENT", "QUICK_REPLIES", "MULTI_DIALOG")
@@ -39,8 +39,11 @@ RICH_CONTENT = "RICH_CONTENT"
 QUICK_REPLIES = "QUICK_REPLIES"
 AUTO_MESSAGES = "AUTO_MESSAGES"
 
+# A stable pretend agent for the scripted agent and the agent page.
+SANDBOX_AGENT_ID = "90000001.1000000003"
 CONTROLLER_ID = "sandbox-controller-bot"
 SURVEY_BOT_ID = "sandbox-survey-bot"
+NOT_RECOGNISED = "the app is not recognised by Webhooks yet (webhook activation)"
 
 
 def now_ms() -> int:
@@ -393,14 +396,30 @@ def _queue(conversation: MessagingConversation, webhook: str, body: dict) -> Not
     installation = conversation.installation
     if installation is None or not webhook_endpoint(installation, webhook):
         return None
-    notification = Notification.objects.create(
+    notification = Notification(
         installation=installation,
         conversation_id=conversation.conversation_id,
         webhook=webhook,
         body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
     )
+    if not webhooks_recognise(installation, conversation.account):
+        # LivePerson calls none of its endpoints yet: kept as dropped, for the sandbox page.
+        notification.status = Notification.Status.DROPPED
+        notification.finished_at = timezone.now()
+        notification.last_error = NOT_RECOGNISED
+        notification.save()
+        return notification
+    notification.save()
     transaction.on_commit(_wake_worker)
     return notification
+
+
+def webhooks_recognise(installation: Installation, account) -> bool:
+    """Whether LivePerson's Webhooks knows the app yet: "it can take up to two minutes that
+    your app was recognized by Webhooks" (docs/LIVEPERSON.md, 'Webhook activation'), here
+    the account's `webhook_activation_seconds` after the app was installed."""
+    delay = account.webhook_activation_seconds
+    return not delay or timezone.now() >= installation.created_at + timedelta(seconds=delay)
 
 
 def webhook_config(installation: Installation, webhook: str) -> dict | None:

@@ -46,6 +46,12 @@ def sandbox_seed() -> list[Account]:
     return accounts
 
 
+def webhook_activation_set(*, seconds: int) -> int:
+    """How long every sandbox account's new apps wait for their webhooks (docs/LIVEPERSON.md,
+    'Webhook activation'): 0 for tests and benchmarks that need them at once."""
+    return Account.objects.update(webhook_activation_seconds=seconds)
+
+
 def _seed_user(account: Account, spec: dict) -> User:
     is_privileged = spec.get("is_admin", False) or spec.get("is_lpa", False)
     user, _ = User.objects.update_or_create(

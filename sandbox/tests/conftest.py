@@ -5,7 +5,7 @@ import pytest
 
 from sandbox import dispatcher as sandbox_dispatcher
 from sandbox.models import MessagingConversation
-from sandbox.services import sandbox_seed
+from sandbox.services import sandbox_seed, webhook_activation_set
 from sandbox.tests.agent_factories import drain, open_conversation, sandbox_installation
 from sandbox.tests.webhook_endpoint import Endpoint
 
@@ -41,8 +41,10 @@ def running_dispatchers(count: int = 1, *, poll: float = 0.02):
 
 @pytest.fixture
 def seeded(transactional_db):
-    """The sandbox accounts, committed so that dispatcher threads see them."""
+    """The sandbox accounts, committed so that dispatcher threads see them; new apps get
+    their webhooks at once (LivePerson's activation delay is tested on its own)."""
     sandbox_seed()
+    webhook_activation_set(seconds=0)
 
 
 @pytest.fixture
@@ -68,8 +70,10 @@ def instant_agent(settings):
 
 @pytest.fixture
 def installation(db):
-    """A seeded sandbox and an enabled app listening to every webhook type."""
+    """A seeded sandbox and an enabled app listening to every webhook type, at once
+    (no activation delay)."""
     sandbox_seed()
+    webhook_activation_set(seconds=0)
     return sandbox_installation()
 
 

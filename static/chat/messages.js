@@ -96,15 +96,38 @@ export function agentReceiptSeen(change, lpEvent) {
 }
 
 // History records not already shown from the webhook events (which come first on a
-// fresh connect) or from an earlier history frame.
-export function historyReceived(records) {
+// fresh connect) or from an earlier history frame. `live` records fill in what webhooks
+// did not bring yet (a new app's, docs/LIVEPERSON.md, 'Webhook activation'): they join the
+// transcript as they come, and the agent's get receipts like any received message.
+export function historyReceived(records, live = false) {
   records
     .filter((record) => isObject(record) && !alreadyShown(record.dialog_id, record.seq))
     .sort((a, b) => (a.time || 0) - (b.time || 0))
     .forEach((record) => {
       markShown(record.dialog_id, record.seq);
-      ui.historyBox.append(historyBubble(record));
+      if (live) liveRecord(record);
+      else ui.historyBox.append(historyBubble(record));
     });
+  if (live) scrollDown();
+}
+
+function liveRecord(record) {
+  const sequence = record.seq;
+  if (record.sent_by === "consumer") {
+    if (state.mine.has(keyOf(record.dialog_id, sequence))) return;
+    const waiting = record.kind === "text" ? unconfirmedBubble(record.text || "") : null;
+    if (waiting && typeof sequence === "number") {
+      adoptBubble(waiting, record.dialog_id, sequence);
+      return;
+    }
+  }
+  const bubble = historyBubble(record);
+  ui.transcript.append(bubble);
+  if (record.sent_by === "consumer") registerMine(bubble, record.dialog_id, sequence);
+  else if (typeof sequence === "number") {
+    setTyping(false);
+    state.agentMessages.set(keyOf(record.dialog_id, sequence), { dialog: record.dialog_id, sequence });
+  }
 }
 
 function historyBubble(record) {

@@ -27,7 +27,10 @@ function receive(frame) {
   if (!isObject(frame)) return;
   if (frame.type === "conversation" && isObject(frame.conversation)) conversationChanged(frame.conversation);
   else if (frame.type === "events" && Array.isArray(frame.events)) frame.events.forEach(eventReceived);
-  else if (frame.type === "history" && Array.isArray(frame.records)) historyReceived(frame.records);
+  else if (frame.type === "history" && Array.isArray(frame.records)) historyReceived(frame.records, frame.live === true);
+  else if (frame.type === "webhooks_pending" || frame.type === "webhooks_active") {
+    ui.role("activation").hidden = frame.type === "webhooks_active";
+  }
   else if (frame.type === "requests" && Array.isArray(frame.requests)) frame.requests.forEach(requestLogged);
   else if (frame.type === "sent") sendSucceeded(frame.ref, frame.sequence, frame.dialog_id);
   else if (frame.type === "unconfirmed") sendUnconfirmed(frame.ref);

@@ -9,20 +9,24 @@ expire and another worker takes them over. A POST that was in flight when a work
 again, so an endpoint may see it twice, as LivePerson's endpoints may (docs/WEBHOOKS.md:
 receivers dedupe on conversation and sequence); nothing else is done twice.
 
-Order: per app and conversation a notification is posted only once every older
-one is delivered or dropped (head of line), so a failing endpoint holds back
-the later events of its conversations, never other conversations'.
-
-Retries (docs/WEBHOOKS.md, 'What LivePerson documents'), read from the app's installation at each attempt:
-- With `capabilities.webhooks.retry.retention_time` (s): retries after 2 s,
-  4 s, 8 s... (at most 5 min apart) until delivered, then dropped once the next
-  retry would fall after `created_at + retention_time`. LivePerson's app states
-  are approximated: an app is FAILED while any of its notifications waits for
-  a retry (pending, attempted before). A webhook with `max_retries` 0 does not
-  retry (its failure is dropped) unless the app is FAILED. Healthy webhooks of
-  a FAILED app are not queued behind the failing one (only same-conversation
-  order holds them back), and there is no IN_TRANSITION/RECOVERED drain.
-- Without it: per webhook `max_retries` (0-5, default 0) retries, 30 s apart.
+Retries and order (LivePerson's Retry Policy page; docs/WEBHOOKS.md, 'What LivePerson
+documents'), read from the app's installation at each attempt:
+- With `capabilities.webhooks.retry.retention_time` (s), retry by time to live:
+  retries after 2 s, 4 s, 8 s... (at most 5 min apart) until delivered, then
+  dropped once the next retry would fall after `created_at + retention_time`.
+  Every webhook retries, also one without `max_retries`; only an explicit
+  `max_retries` 0 drops its failure, unless the app is FAILED. The app is FAILED
+  while any of its notifications waits for a retry (pending, attempted before):
+  then every other notification of the app, of every conversation, is held
+  until that retry succeeds ("all events for each webhook endpoint are stored in
+  the retry mechanism, regardless if the endpoint works or not"). Within a
+  conversation, notifications go out in order (head of line). Approximated:
+  held notifications are sent after the recovery rather than with each retry,
+  and there is no drain period.
+- Without it, retry by numbers: per webhook `max_retries` (0-5, default 0)
+  retries, 30 s apart, and no order across a failing event: the later events of
+  its conversation go on meanwhile, so the failed one may arrive after them, as
+  LivePerson warns ("it is possible that a subsequent event will be delivered before").
 SANDBOX_WEBHOOK_RETRY_SCALE multiplies every retry delay and the retention
 window, so tests run the real sequence quickly.
 
@@ -45,7 +49,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from sandbox import messaging
@@ -119,16 +123,28 @@ def run_forever(stop: threading.Event, *, poll: float = 0.05) -> None:
 # --- Claiming --------------------------------------------------------------------
 
 
+# The app retries by time to live (it has a retention_time; 0 is never stored). isnull, not
+# has_key: has_key is NULL where `retry` is missing, and NOT NULL would exclude the row.
+BY_TIME_TO_LIVE = Q(installation__data__capabilities__webhooks__retry__retention_time__isnull=False)
+
+
 def due_heads(now: datetime) -> QuerySet:
-    """Pending notifications due now with no older pending one in their app's
-    conversation: at most one per conversation, the one to post next."""
-    older = Notification.objects.pending().filter(
+    """Pending notifications due now that nothing holds back (see the module's docstring):
+    no older one of their conversation goes first (by numbers, an older one awaiting its
+    retry does not hold them), and none of a FAILED app's that was never tried goes."""
+    pending = Notification.objects.pending()
+    older = pending.filter(
         installation=OuterRef("installation"),
         conversation_id=OuterRef("conversation_id"),
         pk__lt=OuterRef("pk"),
-    )
+    ).filter(BY_TIME_TO_LIVE | Q(attempts=0))
+    app_failed = pending.filter(installation=OuterRef("installation"), attempts__gt=0)
+    held_by_failed_app = Q(attempts=0) & BY_TIME_TO_LIVE & Exists(app_failed)
     return (
-        Notification.objects.pending().filter(next_attempt_at__lte=now).filter(~Exists(older)).order_by("pk")
+        pending.filter(next_attempt_at__lte=now)
+        .filter(~Exists(older))
+        .exclude(held_by_failed_app)
+        .order_by("pk")
     )
 
 
@@ -335,7 +351,8 @@ def next_attempt_at(notification: Notification, *, attempts: int, now: datetime)
         if attempts > max_retries:
             return f"max_retries ({max_retries}) exhausted"
         return now + timedelta(seconds=COUNT_RETRY_SECONDS * scale)
-    if max_retries == 0 and not app_failing(notification):
+    # Missing is not 0 here: every webhook retries by time to live unless it says 0.
+    if "max_retries" in config and max_retries == 0 and not app_failing(notification):
         return "max_retries is 0 and the app is not failing"
     backoff = min(BACKOFF_FIRST_SECONDS * 2 ** min(attempts - 1, 20), BACKOFF_MAX_SECONDS)
     retry_at = now + timedelta(seconds=backoff * scale)

@@ -342,8 +342,8 @@ class Notification(Leased):
     """One webhook notification for one app's endpoint, kept until delivered or given up.
 
     `body` holds the exact text that is signed and posted. Per app and
-    conversation, notifications go out in id order (LivePerson keeps that order:
-    docs/WEBHOOKS.md).
+    conversation, notifications go out in id order, except across a failure retried
+    by numbers, as on LivePerson (sandbox.dispatcher, docs/WEBHOOKS.md).
     The dispatcher claims them through worker.claims (lease fields from Leased).
     """
 

@@ -358,7 +358,9 @@ def test_with_max_retries_0_a_failure_is_dropped_while_the_app_is_up(seeded, end
     assert notification.last_error == "dropped: max_retries is 0 and the app is not failing"
 
 
-def test_with_max_retries_0_a_failure_is_retried_while_the_app_is_failing(seeded, endpoint):
+def test_with_max_retries_0_a_notification_waits_while_the_app_is_failing(seeded, endpoint):
+    # "If the corresponding app install is already failing, these events will be put in
+    # the retry mechanism and will be resend when the endpoints recover" (Retry Policy).
     endpoint.answer = always(500)
     app = sandbox_app(endpoint.url, max_retries=0, retention_time=3600)
     failing = queue(app, "another-conversation", "failed before")
@@ -367,11 +369,74 @@ def test_with_max_retries_0_a_failure_is_retried_while_the_app_is_failing(seeded
     )
     notification = queue(app, CONVERSATION, "hi")
 
+    assert dispatcher.run_due() == 0
+
+    assert (refreshed(notification).status, refreshed(notification).attempts) == (Status.PENDING, 0)
+    assert endpoint.requests() == []
+
+
+def test_by_time_to_live_a_webhook_without_max_retries_is_retried(seeded, endpoint):
+    # Retry by time to live applies to every webhook of the app (Retry Policy, "Numbers vs. time
+    # to live"); only an explicit max_retries 0 opts out. Missing is not 0.
+    endpoint.answer = always(500)
+    notification = queue(sandbox_app(endpoint.url, retention_time=3600), CONVERSATION, "hi")
+
     dispatcher.run_due()
 
     notification = refreshed(notification)
     assert (notification.status, notification.attempts) == (Status.PENDING, 1)
     assert notification.next_attempt_at > timezone.now()
+
+
+def test_by_numbers_a_webhook_without_max_retries_is_dropped_at_once(seeded, endpoint):
+    endpoint.answer = always(500)
+    notification = queue(sandbox_app(endpoint.url), CONVERSATION, "hi")
+
+    dispatcher.run_due()
+
+    assert refreshed(notification).status == Status.DROPPED
+
+
+def test_a_failed_app_holds_every_conversation_until_it_recovers(seeded, endpoint):
+    # "If an app install fails, all events for each webhook endpoint are stored in the retry
+    # mechanism, regardless if the endpoint works or not" (Retry Policy, app states).
+    app = sandbox_app(endpoint.url, retention_time=3600)
+    endpoint.answer = always(500)
+    first = queue(app, "conversation-a", "a1")
+    dispatcher.run_due()
+    queue(app, "conversation-b", "b1")
+    queue(app, "conversation-a", "a2")
+    queue(app, "conversation-b", "b2")
+
+    assert dispatcher.run_due() == 0  # b1 is held although its conversation never failed
+
+    endpoint.answer = always(200)
+    make_due(first)
+    while dispatcher.run_due():
+        pass
+
+    texts = [r.text for r in endpoint.requests()]
+    assert texts[:2] == ["a1", "a1"]
+    assert sorted(texts[2:]) == ["a2", "b1", "b2"]
+    assert texts.index("b1") < texts.index("b2")
+    assert set(Notification.objects.values_list("status", flat=True)) == {Status.DELIVERED}
+
+
+def test_by_numbers_a_failing_event_does_not_hold_back_the_next(seeded, endpoint):
+    # "it is possible that a subsequent event will be delivered before" (Retry Policy, numbers).
+    app = sandbox_app(endpoint.url, max_retries=1)
+    endpoint.answer = always(500)
+    first = queue(app, CONVERSATION, "first")
+    dispatcher.run_due()
+    endpoint.answer = always(200)
+    queue(app, CONVERSATION, "second")
+
+    dispatcher.run_due()
+    make_due(first)
+    dispatcher.run_due()
+
+    assert [r.text for r in endpoint.requests()] == ["first", "second", "first"]
+    assert set(Notification.objects.values_list("status", flat=True)) == {Status.DELIVERED}
 
 
 def test_retention_backoff_runs_in_the_background_until_expiry(dispatcher, endpoint):
@@ -404,27 +469,31 @@ def test_a_notification_that_expired_while_waiting_is_dropped_unsent(seeded, end
 # --- Order (docs/WEBHOOKS.md) -------------------------------------------------------------
 
 
-def test_order_holds_within_a_conversation_while_others_go_on(dispatcher, endpoint):
-    # Retried for up to 36 s (scaled), however slow the machine.
-    app = sandbox_app(endpoint.url, max_retries=1, retention_time=3600)
+def test_order_holds_within_a_conversation_across_a_recovery(dispatcher, endpoint):
+    app = sandbox_app(endpoint.url, retention_time=3600)
     for text in ["a1", "a2", "a3"]:
         queue(app, "conversation-a", text)
     for text in ["b1", "b2"]:
         queue(app, "conversation-b", text)
 
     def answer(received):
-        # conversation-a's head fails until conversation-b got everything: if b
-        # waited behind a, a1 would fail until it expired and was dropped.
-        b_done = sum(r.text.startswith("b") for r in endpoint.requests()) == 2
-        return (500 if received.text.startswith("a") and not b_done else 200), 0.0
+        # a1 fails twice; meanwhile the app is FAILED and b waits too.
+        a1_tries = sum(r.text == "a1" for r in endpoint.requests())
+        return (500 if received.text == "a1" and a1_tries <= 2 else 200), 0.0
 
     endpoint.answer = answer
     wait_until(all_finished)
 
-    a_texts = [r.text for r in endpoint.requests() if r.conversation_id == "conversation-a"]
-    assert a_texts[-3:] == ["a1", "a2", "a3"]
-    assert set(a_texts[:-3]) == {"a1"}
-    assert [r.text for r in endpoint.requests() if r.conversation_id == "conversation-b"] == ["b1", "b2"]
+    texts = [r.text for r in endpoint.requests()]
+    a_texts = [t for t in texts if t.startswith("a")]
+    assert a_texts == ["a1", "a1", "a1", "a2", "a3"]
+    recovered = [i for i, t in enumerate(texts) if t == "a1"][-1]
+    # b1 may go out with a1's first try (claimed together); nothing of b goes out while the
+    # app is FAILED, between a1's first failure and its success.
+    b_sent = [i for i, t in enumerate(texts) if t.startswith("b")]
+    assert all(i <= 1 or i > recovered for i in b_sent)
+    assert texts.index("b2") > recovered
+    assert [t for t in texts if t.startswith("b")] == ["b1", "b2"]
     assert set(Notification.objects.values_list("status", flat=True)) == {Status.DELIVERED}
 
 

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from chat import console
 from chat.models import ChatConversation, ChatRequest
 from webhooks import related
 from webhooks.models import Conversation as WebhookConversation
@@ -46,7 +47,7 @@ def conversation_message(conversation: ChatConversation) -> dict:
 def requests_after(*, conversation: ChatConversation, after_id: int) -> list[dict]:
     """Console entries newer than `after_id`, oldest first."""
     rows = ChatRequest.objects.filter(conversation=conversation, pk__gt=after_id).order_by("pk")
-    return [row.as_dict() for row in rows[:CONSOLE_BATCH]]
+    return [console.entry(row) for row in rows[:CONSOLE_BATCH]]
 
 
 def related_chats(account_id: str, conversation_ids: list[str]) -> dict:
@@ -64,3 +65,17 @@ def webhook_conversation_pk(chat: ChatConversation) -> int | None:
         account_id=chat.account_id, conversation_id=chat.conversation_id
     )
     return found.values_list("pk", flat=True).first()
+
+
+def start_settings(chat: ChatConversation) -> dict:
+    """The start form's initial values for a new chat with the settings of `chat`."""
+    return {
+        "client_id": chat.installation.client_id,
+        "consumer_name": chat.consumer_name,
+        "features": list(chat.features),
+        "campaign_id": chat.campaign_id,
+        "engagement_id": chat.engagement_id,
+        "skill_id": chat.skill_id,
+        "survey_skill_id": chat.survey_skill_id,
+        "ttr": chat.ttr,
+    }

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 
@@ -23,12 +23,14 @@ _recording: contextvars.ContextVar[list | None] = contextvars.ContextVar("livepe
 
 @dataclass
 class Exchange:
-    """One call made while recording, secrets masked; `url` has no query string."""
+    """One call made while recording, secrets masked; `url` has no query string,
+    `query` holds its parameters (secrets masked too: a swift temp URL's signature)."""
 
     service: str
     method: str
     url: str
     request_headers: dict
+    query: dict = field(default_factory=dict)
     request_body: object = None
     status: int | None = None
     response_body: object = None
@@ -68,6 +70,7 @@ def exchange_start(method: str, url: str, service: str, kwargs: dict) -> Exchang
         method=method,
         url=url,
         request_headers=headers,
+        query=_recorded_query(kwargs),
         request_body=_recorded_request_body(kwargs),
     )
     exchanges.append(exchange)
@@ -83,6 +86,13 @@ def exchange_end(exchange, started: float, *, response=None, error: str = "") ->
     if response is not None:
         exchange.status = response.status_code
         exchange.response_body = _recorded_response_body(response)
+
+
+def _recorded_query(kwargs: dict) -> dict:
+    params = kwargs.get("params")
+    if not isinstance(params, dict):
+        return {}
+    return {str(name): str(value) for name, value in masked(params).items()}
 
 
 def _recorded_request_body(kwargs: dict):

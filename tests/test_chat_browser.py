@@ -120,6 +120,13 @@ def test_a_whole_conversation(daphne, page, settings):
         page.get_by_text("Requests console").click()
         requests_console = page.get_by_test_id("requests-console")
         expect(requests_console).to_contain_text("/conversation/send")
+        # Each entry by what it did and how long it took, with its curl (secrets as variables).
+        first = requests_console.locator("li", has_text='message "Hello agent"').first
+        line = re.compile(r'message "Hello agent" · \d+ ms → HTTP 200')
+        expect(first.locator("summary")).to_contain_text(line)
+        first.locator("summary").click()
+        expect(first.get_by_test_id("copy-curl")).to_be_visible()
+        expect(first).to_contain_text('"$LP_APP_JWT"')
         page.get_by_text("Notifications console").click()
         expect(page.get_by_test_id("notifications-console")).to_contain_text("ContentEvent")
 

@@ -1,5 +1,6 @@
 // The requests console (every LivePerson request made for the conversation) and
 // the notifications console (every webhook event), as they arrive.
+import "../js/copy.js";
 import { state, ui } from "./page.js";
 import { element, formatTime, isObject, isPrivate, originatorRole } from "./util.js";
 
@@ -20,17 +21,32 @@ function consoleEntry(consoleName, summaryText, sections) {
   return item;
 }
 
+// Each request by what it does (chat.console.request_name) and how long it took;
+// its method and URL, and the same request as curl (secrets as "$LP_…" variables to
+// set: the page never has them), inside.
 export function requestLogged(request) {
   if (!isObject(request) || state.requestIds.has(request.id)) return;
   state.requestIds.add(request.id);
   const outcome = request.status ? `HTTP ${request.status}` : request.error || "no answer";
-  const line = `${formatTime(request.at)} ${request.method} ${request.url} → ${outcome} (${request.duration_ms} ms)`;
-  consoleEntry("requests-console", line, [
+  const name = request.name || `${request.method} ${request.url}`;
+  const line = `${formatTime(request.at)} ${name} · ${Math.round(request.duration_ms)} ms → ${outcome}`;
+  const item = consoleEntry("requests-console", line, [
+    ["Request", `${request.method} ${request.url}`],
     ["Request headers", request.request_headers],
     ["Request body", request.request_body],
     ["Response", request.response_body],
     ["Error", request.error],
+    ["As curl", request.curl],
   ]);
+  item.dataset.name = name;
+  if (request.status === null || request.status >= 400) item.dataset.failed = "true";
+  if (request.curl) {
+    const copy = element("button", "copy secondary outline", "Copy as curl");
+    copy.type = "button";
+    copy.dataset.copy = request.curl;
+    copy.dataset.testid = "copy-curl";
+    item.querySelector("details").append(copy);
+  }
 }
 
 export function notificationLogged(event) {

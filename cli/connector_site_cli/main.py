@@ -2,8 +2,10 @@
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -44,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _common(command: argparse.ArgumentParser) -> None:
     command.add_argument(
-        "--site", default=os.environ.get(SITE_VARIABLE, "http://localhost:8000"), metavar="URL"
+        "--site", default=os.environ.get(SITE_VARIABLE, "http://127.0.0.1:8000"), metavar="URL"
     )
     command.add_argument(
         "--token", default=None, help=f"an access token; better in ${TOKEN_VARIABLE} (not in shell history)"
@@ -132,6 +134,7 @@ async def listen(args) -> int:
     session = Session(args, remember_by_default=True)
     target = LocalServer(args.forward_to)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="post")
+    stop = GracefulStop()
     _note(f"forwarding {args.site} to {args.forward_to}")
 
     async def handle(frames):
@@ -139,13 +142,48 @@ async def listen(args) -> int:
             if frame["type"] == "live":
                 _note("caught up; waiting for webhooks")
             elif frame["type"] == "notification" and not session.cursor.covers(frame["positions"]):
-                await forward(frame, target, executor)
-                session.done(frame)
+                await forward(frame, target, executor, stop=stop, on_success=session.done)
 
-    return await connected(session, handle)
+    return await stop.run(connected(session, handle))
 
 
-async def forward(frame: dict, target: LocalServer, executor) -> Result:
+class GracefulStop:
+    """Ctrl-C or SIGTERM stop the forwarder between notifications, never between a
+    local server's 2xx and the cursor's write (the restart would send it again)."""
+
+    def __init__(self):
+        self.requested = False
+        self._busy = False
+        self._task: asyncio.Task | None = None
+
+    async def run(self, work) -> int:
+        self._task = asyncio.ensure_future(work)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self._request)
+        try:
+            return await self._task
+        except asyncio.CancelledError:
+            _note("stopped")
+            return 0
+
+    def _request(self) -> None:
+        self.requested = True
+        if not self._busy:
+            self._task.cancel()
+
+    @contextlib.contextmanager
+    def busy(self):
+        self._busy = True
+        try:
+            yield
+        finally:
+            self._busy = False
+        if self.requested:
+            self._task.cancel()
+
+
+async def forward(frame: dict, target: LocalServer, executor, *, stop, on_success) -> Result:
     """POST until the local server accepts it (in order: the next waits for this one)."""
     body = frame["body"].encode()
     headers = {**frame["headers"], DELIVERY_HEADER: str(frame["delivery"])}
@@ -153,7 +191,10 @@ async def forward(frame: dict, target: LocalServer, executor) -> Result:
     attempt = 0
     loop = asyncio.get_running_loop()
     while True:
-        result = await loop.run_in_executor(executor, target.post, body, headers)
+        with stop.busy():  # a stop waits for the answer, and for the cursor's write after a 2xx
+            result = await loop.run_in_executor(executor, target.post, body, headers)
+            if result.ok:
+                on_success(frame)
         delay = None if result.ok else BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
         print(line(frame, result, retry_in=delay), flush=True)
         if delay is None:

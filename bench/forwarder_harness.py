@@ -1,4 +1,4 @@
-"""What the CLI's integration tests and bench/forwarder.py share: a local webhook
+"""What bench/forwarder.py and the CLI's integration tests (cli/tests) share: a local webhook
 receiver (stdlib http.server in a thread) that verifies signatures as a
 developer's server would, and `connector-site` run as a real process."""
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-CLI_DIR = Path(__file__).resolve().parent.parent
+CLI_DIR = Path(__file__).resolve().parent.parent / "cli"
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Received:
     headers: dict[str, str]
     signature_valid: bool
     at: float  # time.monotonic() when the request arrived
+    arrived_ns: int = 0  # time.time_ns(), for the bench's latency from the webhook's "t=" text
 
 
 @dataclass
@@ -34,8 +35,9 @@ class LocalReceiver:
     secret: str
     accepted: list[Received] = field(default_factory=list)
     seen: list[Received] = field(default_factory=list)
-    # Called with each request before it is answered: return a status, or block.
-    answer: Callable[[Received], int] = lambda received: 200
+    # Called with each request before it is answered: return a status, or None to
+    # close the connection unanswered (it may block first).
+    answer: Callable[[Received], int | None] = lambda received: 200
     changed: threading.Condition = field(default_factory=threading.Condition)
     server: ThreadingHTTPServer | None = None
 
@@ -48,6 +50,9 @@ class LocalReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body are two writes: with Nagle's algorithm the second waits
+            # for the client's delayed ACK, 40 ms per request.
+            disable_nagle_algorithm = True
 
             def do_POST(self):
                 receiver.handle(self)
@@ -73,10 +78,14 @@ class LocalReceiver:
             headers=headers,
             signature_valid=signature_valid(body, headers.get("x-liveperson-signature", ""), self.secret),
             at=time.monotonic(),
+            arrived_ns=time.time_ns(),
         )
         with self.changed:
             self.seen.append(received)
         status = self.answer(received)
+        if status is None:  # no answer at all: the forwarder cannot know whether it arrived
+            request.close_connection = True
+            return
         try:
             request.send_response(status)
             request.send_header("content-length", "2")
@@ -109,19 +118,20 @@ def signature_valid(body: bytes, header: str, secret: str) -> bool:
 class Forwarder:
     """`connector-site <args>` as its own process, its output kept line by line."""
 
-    def __init__(self, *args: str, token: str):
+    def __init__(self, *args: str, token: str, keep_lines: bool = True):
         env = {**os.environ, "CONNECTOR_SITE_TOKEN": token, "PYTHONPATH": str(CLI_DIR)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "connector_site_cli", *args],
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=subprocess.PIPE if keep_lines else subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
         )
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self._changed = threading.Condition()
-        threading.Thread(target=self._read, args=(self.process.stdout, self.stdout), daemon=True).start()
+        if keep_lines:
+            threading.Thread(target=self._read, args=(self.process.stdout, self.stdout), daemon=True).start()
         threading.Thread(target=self._read, args=(self.process.stderr, self.stderr), daemon=True).start()
 
     def _read(self, stream, lines: list[str]) -> None:

@@ -46,11 +46,36 @@ export function setTicks(bubble, status) {
   ticks.textContent = TICK_TEXT[next];
 }
 
+// Messages show in their dialog's sequence order, not in the order they arrive: after a
+// failure retried by numbers LivePerson may deliver a later event first
+// (docs/WEBHOOKS.md, 'What LivePerson documents'). A message goes before the first one
+// of its dialog with a higher sequence; one without a sequence goes last.
+export function placeInOrder(bubble, dialog, sequence) {
+  const later = typeof sequence === "number" ? firstAfter(dialog, sequence) : null;
+  markOrder(bubble, dialog, sequence);
+  if (later) later.before(bubble);
+  else ui.transcript.append(bubble);
+}
+
+function markOrder(bubble, dialog, sequence) {
+  if (typeof sequence !== "number") return;
+  bubble.dataset.orderDialog = dialog || "";
+  bubble.dataset.orderSequence = String(sequence);
+}
+
+function firstAfter(dialog, sequence) {
+  const placed = ui.transcript.querySelectorAll(".msg[data-order-sequence]");
+  return Array.from(placed).find(
+    (other) => other.dataset.orderDialog === (dialog || "") && Number(other.dataset.orderSequence) > sequence,
+  ) || null;
+}
+
 // A consumer message got its LivePerson sequence: agent receipts can now find it.
 export function registerMine(bubble, dialog, sequence) {
   if (typeof sequence !== "number") return;
   const key = keyOf(dialog, sequence);
   state.mine.set(key, bubble);
+  markOrder(bubble, dialog, sequence);
   bubble.dataset.sequence = String(sequence);
   setTicks(bubble, "sent");
   const known = state.agentTicks.get(key);

@@ -6,6 +6,7 @@ import {
   bubbleFor,
   fileFigure,
   higherTick,
+  placeInOrder,
   registerMine,
   setTicks,
   setTyping,
@@ -44,7 +45,7 @@ function consumerMessage(change, lpEvent, when) {
   }
   const bubble = bubbleFor("consumer", "You", when);
   fillMessage(bubble, change, lpEvent);
-  ui.transcript.append(bubble);
+  placeInOrder(bubble, change.dialogId, change.sequence);
   registerMine(bubble, change.dialogId, change.sequence);
   answeredQuickReplies();
 }
@@ -53,7 +54,7 @@ function agentMessage(change, lpEvent, when) {
   const sender = originatorRole(change) === "CONTROLLER" ? "system" : "agent";
   const bubble = bubbleFor(sender, sender === "system" ? "Automatic message" : "Agent", when);
   fillMessage(bubble, change, lpEvent);
-  ui.transcript.append(bubble);
+  placeInOrder(bubble, change.dialogId, change.sequence);
   setTyping(false);
   const sequence = change.sequence;
   if (typeof sequence === "number") {
@@ -122,7 +123,7 @@ function liveRecord(record) {
     }
   }
   const bubble = historyBubble(record);
-  ui.transcript.append(bubble);
+  placeInOrder(bubble, record.dialog_id, sequence);
   if (record.sent_by === "consumer") registerMine(bubble, record.dialog_id, sequence);
   else if (typeof sequence === "number") {
     setTyping(false);

@@ -7,7 +7,7 @@ console. Synchronous HTTP calls: consumers run them off the event loop.
 
 from django.conf import settings
 
-from chat import console, files, tokens
+from chat import console, files, sdes, tokens
 from chat.exceptions import ChatError, liveperson_call
 from chat.models import ChatConversation
 from liveperson import recording, send_api, swift
@@ -108,6 +108,14 @@ def conversation_mark_urgent(*, conversation: ChatConversation) -> None:
         conversation.conversation_id, ttr_type="URGENT", seconds=URGENT_RESPONSE_SECONDS
     )
     _send(conversation, request)
+
+
+def conversation_set_consumer_info(*, conversation: ChatConversation, values: dict[str, str]) -> None:
+    """New consumer info for the agent: SetUserProfile through SEND with the SDEs of `values`
+    (cleaned by chat.forms.ConsumerInfoForm; docs/LIVEPERSON.md, 'Consumer info (SDEs)')."""
+    _check_open(conversation)
+    profile = sdes.user_profile(name=conversation.consumer_name, values=values)
+    _send(conversation, send_api.set_user_profile(profile))
 
 
 def _check_open(conversation: ChatConversation) -> None:

@@ -10,7 +10,8 @@ conversation (its app's webhooks do not point here); {"type": "sent"} and
 {"type": "error"} answering the browser's actions.
 
 Browser to server: {"action": "send_text" | "chat_state" | "receipt" |
-"quick_reply" | "survey_answer" | "close" | "close_survey" | "mark_urgent" | "sync", ...}.
+"quick_reply" | "survey_answer" | "close" | "close_survey" | "mark_urgent" |
+"consumer_info" ("values": the SDE fields of chat.sdes) | "sync", ...}.
 Messages and commands of one socket run one after another, in order, off the event
 loop; receipts and chat states run in lanes of their own (chat.lanes), so that a slow
 LivePerson never holds a message back behind them; the socket keeps receiving events
@@ -42,7 +43,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts.lp_session import SESSION_KEY
-from chat import actions, exceptions, history, reconcile, selectors, starting, state
+from chat import actions, exceptions, forms, history, reconcile, selectors, starting, state
 from chat.lanes import Lane
 from chat.models import ChatConversation
 from core.offloop import off_loop
@@ -62,6 +63,7 @@ ACTIONS = {
     "close",
     "close_survey",
     "mark_urgent",
+    "consumer_info",
 }
 MESSAGE_ACTIONS = {"send_text", "quick_reply", "survey_answer"}
 # How many receipts may wait behind a slow one (older ones are dropped first).
@@ -329,6 +331,9 @@ def _carry_out(chat: ChatConversation, content: dict) -> int | None:
         return actions.conversation_close(conversation=chat)
     if action == "mark_urgent":
         return actions.conversation_mark_urgent(conversation=chat)
+    if action == "consumer_info":
+        values = forms.consumer_info(content.get("values"))
+        return actions.conversation_set_consumer_info(conversation=chat, values=values)
     return actions.conversation_close_for_survey(conversation=chat)
 
 

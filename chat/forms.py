@@ -5,7 +5,8 @@ options (docs/LIVEPERSON.md: 'Connector authorization: headers on Send API calls
 from django import forms
 from django.core.validators import RegexValidator
 
-from chat import starting
+from chat import sdes, starting
+from chat.exceptions import ChatError
 
 DIGITS = RegexValidator(r"^[0-9]+$", "Digits only.")
 SKILL = RegexValidator(r"^(-1|[0-9]+)$", "A skill id (digits), or -1 for any skill.")
@@ -17,8 +18,41 @@ SURVEY_HINT = (
 )
 
 
-class ConversationStartForm(forms.Form):
-    """Everything the original demo asks before opening a conversation."""
+class ConsumerInfoForm(forms.Form):
+    """Consumer info for the agent, sent as SDEs (chat.sdes; docs/LIVEPERSON.md,
+    'Consumer info (SDEs)'): at the start, and later from the chat page."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, spec in sdes.FIELDS.items():
+            self.fields[name] = _sde_field(name, spec)
+
+    def consumer_info(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(name) or "" for name in sdes.FIELDS}
+
+
+def _sde_field(name: str, spec: sdes.SdeField) -> forms.Field:
+    if name == "gender":
+        choices = [("", "Not given"), *((g, g.title()) for g in sdes.GENDERS)]
+        return forms.ChoiceField(label=spec.label, choices=choices, required=False)
+    if name == "email":
+        return forms.EmailField(label=spec.label, max_length=sdes.MAX_CHARS, required=False)
+    return forms.CharField(label=spec.label, max_length=sdes.MAX_CHARS, required=False)
+
+
+def consumer_info(values) -> dict[str, str]:
+    """The cleaned SDE fields of a socket action; ChatError with the first problem."""
+    if not isinstance(values, dict):
+        raise ChatError("Consumer info is a set of fields.")
+    form = ConsumerInfoForm(data=values)
+    if not form.is_valid():
+        name, errors = next(iter(form.errors.items()))
+        raise ChatError(f"{form.fields[name].label}: {errors[0]}")
+    return form.consumer_info()
+
+
+class ConversationStartForm(ConsumerInfoForm):
+    """Everything the original demo asks before opening a conversation, and consumer info."""
 
     client_id = forms.ChoiceField(label="App")
     consumer_name = forms.CharField(label="Consumer name", max_length=128, initial="Kim")
@@ -78,4 +112,5 @@ class ConversationStartForm(forms.Form):
             skill_id=data["skill_id"],
             survey_skill_id=data["survey_skill_id"],
             ttr=data["ttr"],
+            consumer_info=self.consumer_info(),
         )

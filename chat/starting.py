@@ -7,9 +7,9 @@ the event loop, and never inside a transaction.
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from chat import actions, console, tokens
+from chat import actions, console, sdes, tokens
 from chat.exceptions import ChatError, liveperson_call
 from chat.installations import installation_for
 from chat.models import ChatConversation
@@ -51,6 +51,8 @@ class StartOptions:
     # survey (docs/LIVEPERSON.md, 'Post-conversation survey').
     survey_skill_id: str = ""
     ttr: str = ""
+    # Consumer info for the agent (chat.sdes.FIELDS names to values), sent as SDEs.
+    consumer_info: dict[str, str] = field(default_factory=dict)
 
 
 def conversation_start(
@@ -83,7 +85,7 @@ def conversation_start(
             base_uri=tokens.base_uri(installation.account_id, send_api.SERVICE),
             account_id=installation.account_id,
             auth=auth,
-            user_profile=_user_profile(options.consumer_name),
+            user_profile=sdes.user_profile(name=options.consumer_name, values=options.consumer_info),
             request_conversation=_request_conversation(installation.account_id, options, features),
         )
 
@@ -149,12 +151,6 @@ def survey_features_message(features: list[str]) -> str:
 def _features(options: StartOptions) -> list[str]:
     """The chosen features, in the form's order."""
     return [name for name in FEATURES if name in options.features]
-
-
-def _user_profile(name: str) -> dict:
-    """SetUserProfile's body, as the original app fills it, with the chosen name
-    (docs/LIVEPERSON.md, 'Send API: CONVERSATION')."""
-    return {"firstName": name, "lastName": "", "role": "consumer", "description": "Demo connector consumer"}
 
 
 def _request_conversation(account_id: str, options: StartOptions, features: list[str]) -> dict:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import liveperson_view
 from apps_admin import services as apps_admin_services
 from chat import exceptions, installations, selectors, starting
-from chat.forms import ConversationStartForm
+from chat.forms import ConsumerInfoForm, ConversationStartForm
 
 
 @require_GET
@@ -57,6 +57,7 @@ def conversation_detail(request, pk):
         raise Http404("No such conversation in your account.")
     context = {
         "conversation": conversation,
+        "consumer_info_form": ConsumerInfoForm(),
         # The webhooks pages of the same conversation, and back (issue 17: linked everywhere).
         "events_conversation_pk": selectors.webhook_conversation_pk(conversation),
     }

@@ -121,6 +121,12 @@ def _request(request_type: str, body: dict, **extra) -> dict:
     return {"kind": "req", "id": uuid.uuid4().hex[:12], "type": request_type, "body": body, **extra}
 
 
+def set_user_profile(profile: dict) -> dict:
+    """userprofile.SetUserProfile through SEND: new consumer info (SDEs) for the open
+    conversation (docs/LIVEPERSON.md, 'Consumer info (SDEs)')."""
+    return _request("userprofile.SetUserProfile", profile)
+
+
 def publish_event(*, conversation_id: str, dialog_id: str, event: dict, metadata: list | None = None) -> dict:
     """ms.PublishEvent of `event` on a dialog; `metadata` answers a survey question
     (docs/LIVEPERSON.md, 'Post-conversation survey')."""

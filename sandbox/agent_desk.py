@@ -21,6 +21,11 @@ TRANSCRIPT_LIMIT = 500
 # Skill ids are LivePerson's numeric ids (a long); the model keeps up to 32 characters.
 SKILL_ID = re.compile(r"[0-9]{1,19}")
 SAMPLE_CAPTION = "Sandbox sample image"
+# Where each SDE type keeps its values (developer-center assets/schema/userprofile/*.json),
+# and how much of a profile the page shows.
+SDE_VALUES = {"ctmrinfo": "info", "personal": "personal"}
+CONSUMER_INFO_ROWS = 50
+CONSUMER_INFO_CHARS = 200
 
 
 class AgentDeskError(Exception):
@@ -70,8 +75,39 @@ def conversation_state(conversation: MessagingConversation) -> dict:
         "agentMode": conversation.agent_mode,
         "assignedAgentId": conversation.assigned_agent_id,
         "skillId": conversation.skill_id,
+        "consumerInfo": consumer_info(conversation),
         "mainDialogOpen": conversation.dialogs.filter(dialog_type=Dialog.Type.MAIN, state="OPEN").exists(),
     }
+
+
+def consumer_info(conversation: MessagingConversation) -> list[tuple[str, str]]:
+    """What the agent's Consumer Info widget shows: the SetUserProfile name and the Customer
+    Info and Personal Info SDEs of `authenticatedData.lp_sdes`, as the consumer last set them
+    (at opening, or later through SEND: docs/LIVEPERSON.md, 'Consumer info (SDEs)')."""
+    profile = conversation.consumer_profile if isinstance(conversation.consumer_profile, dict) else {}
+    rows = [("Name", " ".join(str(profile.get(k) or "") for k in ("firstName", "lastName")).strip())]
+    authenticated = profile.get("authenticatedData")
+    sdes = authenticated.get("lp_sdes") if isinstance(authenticated, dict) else None
+    for sde in sdes if isinstance(sdes, list) else []:
+        if isinstance(sde, dict) and sde.get("type") in SDE_VALUES:
+            values = sde.get(SDE_VALUES[sde["type"]])
+            rows += _sde_rows(sde["type"], values if isinstance(values, dict) else {})
+    return [(label, value) for label, value in rows if value][:CONSUMER_INFO_ROWS]
+
+
+def _sde_rows(kind: str, values: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """One row per value, nested objects and lists flattened (personal.contacts[0].email)."""
+    rows = []
+    for key, value in values.items():
+        label = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows += _sde_rows(kind, value, f"{label}.")
+        elif isinstance(value, list):
+            for index, item in enumerate(value[:CONSUMER_INFO_ROWS]):
+                rows += _sde_rows(kind, item if isinstance(item, dict) else {"": item}, f"{label}[{index}].")
+        else:
+            rows.append((f"{kind}.{label}".rstrip("."), str(value)[:CONSUMER_INFO_CHARS]))
+    return rows
 
 
 def event_json(record: MessagingEvent) -> dict:

@@ -33,6 +33,7 @@ def conversation_detail(request, conversation_id):
         "sandbox/agent_conversation.html",
         {
             "conversation": conversation,
+            "consumer_info": transcript["conversation"]["consumerInfo"],
             "transcript": transcript,
             "last_id": last_id,
             "poll_interval_ms": POLL_INTERVAL_MS,

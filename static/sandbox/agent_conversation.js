@@ -52,11 +52,27 @@
     return tr;
   }
 
+  // The SDEs the consumer set (at opening, or later through SEND), as label and value pairs.
+  function showConsumerInfo(rows) {
+    const list = root.querySelector("[data-role=consumer-info]");
+    const items = rows.length ? rows : [["No consumer info", "The consumer sent no SDEs."]];
+    list.replaceChildren(
+      ...items.flatMap(([label, value]) => {
+        const term = document.createElement("dt");
+        term.textContent = label;
+        const detail = document.createElement("dd");
+        detail.textContent = value;
+        return [term, detail];
+      }),
+    );
+  }
+
   function showConversation(conversation) {
     root.querySelector("[data-role=state]").textContent = conversation.state;
     root.querySelector("[data-role=stage]").textContent = conversation.stage;
     root.querySelector("[data-role=mode]").textContent = MODE_LABELS[conversation.agentMode] || conversation.agentMode;
     root.querySelector("[data-role=skill]").textContent = conversation.skillId;
+    showConsumerInfo(conversation.consumerInfo || []);
     const assignment = root.querySelector("[data-role=assignment]");
     assignment.textContent = conversation.assignedAgentId ? "assigned to " : "waiting in the queue";
     if (conversation.assignedAgentId) {

@@ -118,6 +118,18 @@ def installation_create(
     return created
 
 
+NAME_TAKEN = "Another app on this LivePerson account already has this name: choose another one."
+
+
+def is_refused_name(exc: errors.LivePersonError) -> bool:
+    """Whether LivePerson refused a create for its name, which must be unique in the account
+    (docs/LIVEPERSON.md, 'Installation JSON'). Its answer is not documented: a 400 that names
+    client_name, or a 409, which on a create (no revision to be stale) can only be the name."""
+    if isinstance(exc, errors.ConflictError):
+        return True
+    return exc.status == 400 and "client_name" in (exc.detail or "")
+
+
 def installation_update(
     *, lp: LivePersonSession, client_id: str, revision: str, edit: InstallationEdit
 ) -> app_install.Revisioned:

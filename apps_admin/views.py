@@ -78,15 +78,21 @@ def installation_create(request, lp):
     demo_url = services.demo_endpoint(request)
     if request.method == "POST" and forms.is_valid():
         edit = forms.to_edit()
-        created = services.installation_create(
-            lp=lp,
-            name=edit.name,
-            description=edit.description,
-            edit=edit,
-            demo_url=demo_url if forms.demo else "",
-        )
-        messages.success(request, f"App “{edit.name}” installed. Keep its client secret safe.")
-        return redirect("apps_admin:detail", client_id=created["client_id"])
+        try:
+            created = services.installation_create(
+                lp=lp,
+                name=edit.name,
+                description=edit.description,
+                edit=edit,
+                demo_url=demo_url if forms.demo else "",
+            )
+        except errors.LivePersonError as exc:
+            if not services.is_refused_name(exc):
+                raise
+            forms.basic.add_error("name", services.NAME_TAKEN)
+        else:
+            messages.success(request, f"App “{edit.name}” installed. Keep its client secret safe.")
+            return redirect("apps_admin:detail", client_id=created["client_id"])
     return render(
         request,
         "apps_admin/create.html",

@@ -26,6 +26,12 @@ class LoginForm(forms.Form):
     def clean_account_id(self):
         return self.cleaned_data["account_id"].strip()
 
+    def focus_password(self) -> None:
+        """After a refused login the password is the field to type again (it is never
+        shown back), so it gets the focus instead of the account ID."""
+        self.fields["account_id"].widget.attrs.pop("autofocus", None)
+        self.fields["password"].widget.attrs["autofocus"] = True
+
 
 class AccessTokenCreateForm(forms.Form):
     name = forms.CharField(

@@ -26,13 +26,15 @@ def login_view(request):
             services.user_login(request=request, **data)
         except services.LoginError as exc:
             form.add_error(None, exc.message)
+            form.focus_password()
             status, retry_after = exc.status, exc.retry_after
         else:
             response = redirect(next_url)
             login = {"account_id": data["account_id"], "login_name": data["login_name"]}
             throttle.known_device_remember(request=request, response=response, **login)
             return response
-    response = render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+    context = {"form": form, "next": next_url, "timeout": settings.LIVEPERSON_READ_TIMEOUT}
+    response = render(request, "accounts/login.html", context, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response

@@ -8,10 +8,16 @@ const loginUrl = document.querySelector("script[data-login-url]").dataset.loginU
 let leaving = false;
 window.addEventListener("beforeunload", () => { leaving = true; });
 
+// Back to this page after logging in again, as the server's own redirect would.
+function loginUrlBackHere() {
+  const next = window.location.pathname + window.location.search;
+  return `${loginUrl}?next=${encodeURIComponent(next)}`;
+}
+
 reconnectingSocket({
   path: () => "/ws/session/",
   onMessage: (frame) => {
-    if (frame.type === "session.ended" && !leaving) window.location.assign(loginUrl);
+    if (frame.type === "session.ended" && !leaving) window.location.assign(loginUrlBackHere());
   },
   // A refused socket (no session) closes with 1000: do not hammer.
   stopCodes: [1000],

@@ -129,8 +129,10 @@ def login_session_end(*, session: LoginSession) -> None:
 def fault_set(
     *, service: str = Fault.ALL_SERVICES, mode: str, delay_seconds: float = 0, status: int = 500
 ) -> Fault:
-    """Make `service` misbehave until `fault_clear` (replaces its previous fault)."""
-    Fault.objects.filter(service=service).delete()
+    """Make `service` misbehave until `fault_clear`. It replaces every earlier fault:
+    `slow --service agentVep` after `down` means a slow login, not a slow login with
+    every other service still down (one fault at a time is what the README describes)."""
+    Fault.objects.all().delete()
     return Fault.objects.create(service=service, mode=mode, delay_seconds=delay_seconds, status=status)
 
 

@@ -22,6 +22,7 @@ class Page:
     key: list[str]  # selectors that must be visible
     logged_in: bool = True
     label: str = ""  # when one URL name is shown in two states
+    in_view: list[str] = field(default_factory=list)  # must not need sideways scrolling, at 1280 px
 
     @property
     def slug(self) -> str:
@@ -37,7 +38,13 @@ PAGES = [
     Page("accounts:login", _fixed("/accounts/login/"), ["form[data-testid=login-form]"], logged_in=False),
     Page("home", _fixed("/"), ["form[data-testid=login-form]"], logged_in=False, label="logged out"),
     Page("admin:login", _fixed("/admin/login/"), ["#login-form"], logged_in=False),
-    Page("sandbox:index", _fixed("/sandbox/"), ["main h1"], logged_in=False),
+    Page(
+        "sandbox:index",
+        _fixed("/sandbox/"),
+        ["main h1", "[data-testid=fault-command]"],
+        logged_in=False,
+        in_view=["[data-testid=notification-status]", "[data-testid=notification-attempts]"],
+    ),
     Page("sandbox:agent-list", _fixed("/sandbox/agent/"), ["main h1"], logged_in=False),
     Page(
         "sandbox:agent-conversation",
@@ -194,6 +201,11 @@ class Watch:
 OVERFLOW = "() => document.scrollingElement.scrollWidth - window.innerWidth"
 
 
+def _in_view(page, selector: str) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
+
+
 def visit(page, base_url: str, tour_page: Page, data: dict, watch: Watch, *, width: str, shots=None):
     """Open one page at one width; the problems found, empty when it is right."""
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
@@ -209,6 +221,12 @@ def visit(page, base_url: str, tour_page: Page, data: dict, watch: Watch, *, wid
         locator = page.locator(selector).first
         if not locator.is_visible():
             problems.append(f"not visible: {selector}")
+    if width == "laptop":
+        problems += [
+            f"scrolled out of view: {selector}"
+            for selector in tour_page.in_view
+            if not _in_view(page, selector)
+        ]
     if shots is not None:
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=shots / f"{tour_page.slug}-{width}.png", full_page=True)

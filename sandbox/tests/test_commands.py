@@ -1,6 +1,8 @@
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from sandbox.models import Account, Fault, User
@@ -50,6 +52,24 @@ def test_sandbox_fault_sets_lists_and_clears():
     assert not Fault.objects.exists()
 
 
+def test_a_new_fault_replaces_the_one_before_even_on_another_service():
+    call_command("sandbox_fault", "down", stdout=StringIO())
+    call_command("sandbox_fault", "slow", "--service", "agentVep", "--delay", "3", stdout=StringIO())
+
+    fault = Fault.objects.get()
+    assert (fault.service, fault.mode) == ("agentVep", "slow")
+
+
 def test_sandbox_fault_rejects_a_status_that_is_not_http():
     with pytest.raises(CommandError):
         call_command("sandbox_fault", "status", "--status", "42", stdout=StringIO())
+
+
+def test_the_sandbox_page_names_the_fault_command_as_the_readme_does(client):
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+
+    html = client.get("/sandbox/").content.decode()
+
+    assert "<code>bin/manage sandbox_fault slow|down|status|garbage|clear" in html
+    assert "python manage.py" not in html
+    assert "bin/manage sandbox_fault slow --service agentVep" in readme

@@ -81,3 +81,20 @@ class ConversationPage(Schema):
 
 class Problem(Schema):
     detail: str | list
+
+
+class SendResult(Schema):
+    """One request a replay sent to an app's endpoint (webhooks.outbound.Answer)."""
+
+    webhook: str = Field(description="The app's webhook type the endpoint is configured for.")
+    url: str
+    status: int | None = Field(description="The endpoint's HTTP status; null when it did not answer.")
+    milliseconds: float
+    body: str = Field(description="The first 64 KiB of the answer.")
+    body_truncated: bool
+    error: str = Field(description="Why there was no answer, or why the site refused to send.")
+
+    @classmethod
+    def of(cls, webhook: str, answer) -> "SendResult":
+        fields = ("url", "status", "milliseconds", "body", "body_truncated", "error")
+        return cls(webhook=webhook, **{name: getattr(answer, name) for name in fields})

@@ -7,7 +7,7 @@ webhooks.selectors, and returns their records.
 """
 
 from django.http import Http404
-from ninja import NinjaAPI, Path, Query, Router
+from ninja import NinjaAPI, Path, Query, Router, Status
 from ninja.errors import AuthenticationError
 
 from api.auth import AccessTokenAuth
@@ -21,9 +21,10 @@ from api.schemas import (
     PageParams,
     Problem,
     RowId,
+    SendResult,
 )
 from core.keyset import InvalidCursorError, Keyset
-from webhooks import exports, selectors
+from webhooks import exports, selectors, sends
 from webhooks.exports import ConversationOut, DeliveryDetailOut
 
 
@@ -100,6 +101,22 @@ def delivery_detail(request, delivery_id: Path[RowId]):
     if delivery is None:
         raise Http404
     return DeliveryDetailOut.of(delivery)
+
+
+@deliveries.post(
+    "/{delivery_id}/replay", response={200: list[SendResult], **ERRORS}, auth=AccessTokenAuth(needs="full")
+)
+def delivery_replay(request, delivery_id: Path[RowId]):
+    """Send an accepted delivery again, its stored body and LivePerson headers, to its app's
+    endpoint for its type (public https endpoints only; a `full` token): what it answered.
+    To reach a server on your own machine, use `connector-site replay` (docs/FORWARDING.md)."""
+    try:
+        results = sends.delivery_replay(
+            user_id=request.auth.user_id, account_id=_account(request), delivery_id=delivery_id
+        )
+    except sends.SendError as exc:
+        return Status(400, {"detail": str(exc)})
+    return [SendResult.of(webhook, answer) for webhook, answer in results]
 
 
 # --- Events ---

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from accounts import access_tokens
 from accounts.models import User
 from apps_admin.models import Installation
 from webhooks import notifications, outbound, payloads, sends
@@ -230,3 +231,27 @@ def test_another_account_s_delivery_or_app_is_refused(browser_client, delivery, 
     assert "not installed on your account" in test.content.decode()
     assert endpoint.requests == []
     assert json.dumps(payloads.SECRET) not in replay.content.decode()
+
+
+def _api_replay(client, delivery, scope: str):
+    raw = access_tokens.create(User.objects.get(), name="script", scope=scope)[1]
+    url = f"/api/v1/deliveries/{delivery.pk}/replay"
+    return client.post(url, headers={"Authorization": f"Bearer {raw}"})
+
+
+def test_the_api_replays_with_a_full_token(browser_client, delivery, endpoint):
+    answer = _api_replay(Client(), delivery, "full")
+
+    assert answer.status_code == 200
+    (result,) = answer.json()
+    assert (result["webhook"], result["status"], result["body"]) == (CONTENT, 200, '{"ok": true}')
+    ((headers, body),) = endpoint.requests
+    assert body.decode() == delivery.body
+    assert notifications.signature_valid(body, headers["x-liveperson-signature"], payloads.SECRET)
+
+
+def test_the_api_does_not_replay_with_a_read_token(browser_client, delivery, endpoint):
+    answer = _api_replay(Client(), delivery, "read")
+
+    assert answer.status_code == 403
+    assert endpoint.requests == []

@@ -2,6 +2,7 @@
 keeping the local record (with the encrypted client secret) in step."""
 
 import copy
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,6 +16,11 @@ from apps_admin.models import Installation
 from liveperson import app_install, errors
 
 CONNECTOR_SCOPE = "msg.consumer"
+# Looking for an app whose create got no usable answer: how often, how far apart, and how
+# much LivePerson's client_id_issued_at may lag behind our clock.
+CREATED_CHECKS = 3
+CREATED_CHECK_PAUSE = 1.0
+CLOCK_SLACK_SECONDS = 60
 DEMO_PATH = "/notifications/event"
 
 
@@ -77,6 +83,25 @@ def installation_list(*, lp: LivePersonSession, demo_url: str) -> list[AppRow]:
     return [_row(item, demo_url) for item in installations if item.get("scope") == CONNECTOR_SCOPE]
 
 
+def installation_list_last_known(*, account_id: str, demo_url: str) -> tuple[list[AppRow], datetime | None]:
+    """The account's Connector API apps as this site last saw them, and when: for the list
+    while LivePerson does not answer."""
+    records = list(Installation.objects.for_account(account_id).installed().filter(scope=CONNECTOR_SCOPE))
+    rows = [
+        AppRow(
+            client_id=record.client_id,
+            name=record.name,
+            description=record.description,
+            enabled=record.enabled,
+            demo=len(record.endpoints) == len(manifest.WEBHOOK_TYPES)
+            and set(record.endpoints.values()) == {demo_url},
+            created=record.issued_at,
+        )
+        for record in records
+    ]
+    return rows, max((record.synced_at for record in records), default=None)
+
+
 def installation_get(*, lp: LivePersonSession, client_id: str) -> app_install.Revisioned:
     _refuse_foreign(lp.account_id, client_id)
     current = app_install.get_installation(credentials(lp), client_id)
@@ -113,9 +138,67 @@ def installation_create(
         body = apply_edit(body, edit)
     if demo_url:
         body["capabilities"]["webhooks"] = manifest.all_endpoints(manifest.webhooks_of(body), demo_url)
-    created = app_install.create_installation(credentials(lp), body).data
+    created = _create(lp, body)
     _record(lp.account_id, created)
     return created
+
+
+def _create(lp: LivePersonSession, body: dict) -> dict:
+    """POST the new installation and return it as LivePerson has it.
+
+    The answer may carry no installation (docs/LIVEPERSON.md, 'Response bodies'), or none
+    may come (a timeout, an unreadable body, a 5xx) after LivePerson made the app: then the
+    app is looked up by its name, unique per account (and issued since the POST), so the
+    user neither gets an error for an app that exists nor makes a second one by retrying.
+    """
+    started = timezone.now()
+    try:
+        created = app_install.create_installation(credentials(lp), body).data
+    except errors.LivePersonError as exc:
+        if not _maybe_written(exc):
+            raise
+        found = _created_since(lp, body["client_name"], started, checks=CREATED_CHECKS)
+        if found is None:
+            raise
+        return found
+    if created:
+        return created
+    found = _created_since(lp, body["client_name"], started, checks=1)
+    if found is None:
+        raise errors.UnexpectedResponseError(
+            "accountConfigReadWrite: the app was accepted but is not in the list", service=app_install.SERVICE
+        )
+    return found
+
+
+def _maybe_written(exc: errors.LivePersonError) -> bool:
+    """A failure after which the write may have been carried out all the same."""
+    if isinstance(exc, errors.TimedOutError | errors.AnswerUnreadableError):
+        return True
+    return isinstance(exc, errors.UnexpectedResponseError) and (exc.status or 0) >= 500
+
+
+def _created_since(lp: LivePersonSession, name: str, started: datetime, *, checks: int) -> dict | None:
+    """The account's installation named `name` issued since `started`, looking `checks`
+    times CREATED_CHECK_PAUSE apart (a slow LivePerson may still be making it)."""
+    since = started.timestamp() - CLOCK_SLACK_SECONDS
+    for attempt in range(checks):
+        if attempt:
+            time.sleep(CREATED_CHECK_PAUSE)
+        try:
+            installations = app_install.list_installations(credentials(lp)).data
+        except errors.LivePersonError:
+            continue
+        for item in filter(lambda found: isinstance(found, dict), installations):
+            issued = item.get("client_id_issued_at")
+            if (
+                item.get("client_name") == name
+                and not item.get("deleted")
+                and isinstance(issued, int | float)
+                and issued >= since
+            ):
+                return item
+    return None
 
 
 NAME_TAKEN = "Another app on this LivePerson account already has this name: choose another one."
@@ -214,6 +297,8 @@ def apply_edit(installation: dict, edit: InstallationEdit) -> dict:
 
 def _put(lp, client_id: str, body: dict, revision: str) -> app_install.Revisioned:
     saved = app_install.update_installation(credentials(lp), client_id, body, revision)
+    if not saved.data:  # a 2xx without the installation (docs/LIVEPERSON.md, 'Response bodies')
+        saved = app_install.get_installation(credentials(lp), client_id)
     _record(lp.account_id, saved.data)
     return saved
 

@@ -18,6 +18,16 @@ class ChatUnconfirmedError(ChatError):
     (chat.reconcile)."""
 
 
+class ConversationOpenError(ChatError):
+    """LivePerson refused a new conversation while the consumer has an open one with the
+    app (one at a time: docs/LIVEPERSON.md, 'Returning consumer'); `conversation` is that
+    one as this site knows it, to resume."""
+
+    def __init__(self, message: str, conversation):
+        super().__init__(message)
+        self.conversation = conversation
+
+
 def liveperson_call(call):
     """Run LivePerson calls; failures become a ChatError with a message for people."""
     try:
@@ -26,7 +36,7 @@ def liveperson_call(call):
         raise ChatError(
             "This site does not know the app's client secret: open the app's page once to record it."
         ) from None
-    except errors.TimedOutError as exc:
+    except (errors.TimedOutError, errors.AnswerUnreadableError) as exc:
         raise ChatUnconfirmedError(errors.user_message(exc)) from None
     except errors.LivePersonError as exc:
         raise ChatError(errors.user_message(exc)) from None

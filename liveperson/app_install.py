@@ -71,7 +71,10 @@ def get_installation(creds: Credentials, app_id: str) -> Revisioned:
 
 
 def create_installation(creds: Credentials, installation: dict) -> Revisioned:
-    """Install a new app; LivePerson assigns its client id and secret."""
+    """Install a new app; LivePerson assigns its client id and secret.
+
+    Any 2xx is a success; its body is the installation only when LivePerson sends one
+    (else `data` is {}: docs/LIVEPERSON.md, 'Response bodies')."""
     response = transport.request(
         "POST",
         _url(creds, _INSTALLATIONS),
@@ -80,11 +83,12 @@ def create_installation(creds: Credentials, installation: dict) -> Revisioned:
         headers=_headers(creds, write=True),
         json=installation,
     )
-    return _revisioned(response)
+    return _written(response)
 
 
 def update_installation(creds: Credentials, app_id: str, installation: dict, revision: str) -> Revisioned:
-    """Replace an installation; a stale `revision` raises ConflictError."""
+    """Replace an installation; a stale `revision` raises ConflictError. As for a create,
+    `data` is {} when the 2xx answer carries no installation."""
     response = transport.request(
         "PUT",
         _url(creds, _installation(app_id)),
@@ -93,7 +97,7 @@ def update_installation(creds: Credentials, app_id: str, installation: dict, rev
         headers={**_headers(creds, write=True), "If-Match": revision, "X-HTTP-Method-Override": "PUT"},
         json=installation,
     )
-    return _revisioned(response)
+    return _written(response)
 
 
 def delete_installation(creds: Credentials, app_id: str, revision: str) -> None:
@@ -133,6 +137,15 @@ def _revisioned(response) -> Revisioned:
     if not isinstance(body, dict):
         raise errors.UnexpectedResponseError(f"{SERVICE}: installation is not an object", service=SERVICE)
     return Revisioned(data=body, revision=response.headers.get("ac-revision", ""))
+
+
+def _written(response) -> Revisioned:
+    """A write's answer: the installation when the body is one, else {} (the demo app only
+    checks for a 2xx: docs/LIVEPERSON.md, 'Response bodies'); a body that is not JSON
+    raises AnswerUnreadableError."""
+    body = transport.write_answer(response, service=SERVICE)
+    installation = body if isinstance(body, dict) and (body.get("client_id") or body.get("id")) else {}
+    return Revisioned(data=installation, revision=response.headers.get("ac-revision", ""))
 
 
 def _feature_items(body) -> list:

@@ -48,6 +48,11 @@ class UnexpectedResponseError(LivePersonError):
     """Any other status (5xx included), or a body we cannot understand."""
 
 
+class AnswerUnreadableError(UnexpectedResponseError):
+    """A 2xx answer to a write whose body is not JSON: the write may or may not have been
+    carried out (docs/LIVEPERSON.md, 'Response bodies')."""
+
+
 class UnknownAccountError(LivePersonError):
     """CSDS knows no such account, or the account lacks the service asked for."""
 
@@ -80,12 +85,25 @@ CONNECTOR_AUTH_ERRORS = {
 }
 
 
-def user_message(exc: LivePersonError) -> str:
+def is_unavailable(exc: LivePersonError) -> bool:
+    """LivePerson is down, slow or failing, as opposed to refusing what was asked."""
+    if isinstance(exc, TimedOutError | AnswerUnreadableError | UnreachableError | RateLimitedError):
+        return True
+    return bool(exc.status and exc.status >= 500)
+
+
+def user_message(exc: LivePersonError, *, writing: bool | None = None) -> str:
     """What to tell a person when a LivePerson call failed: the site's one wording
-    (LivePerson's `detail` at most, never a secret)."""
+    (LivePerson's `detail` at most, never a secret). `writing` says what the person did,
+    when the caller knows: a change (True) may have been saved although the answer never
+    came; a plain page load (False) changed nothing."""
     status = f" (HTTP {exc.status})" if exc.status else ""
     detail = f": {exc.detail}" if exc.detail else ""
-    if isinstance(exc, TimedOutError):
+    if isinstance(exc, TimedOutError | AnswerUnreadableError):
+        if writing is False:
+            return "LivePerson did not answer in time. Please try again in a moment."
+        if writing:
+            return "LivePerson did not answer in time: your change may or may not have been saved. Reload to see."
         return (
             "LivePerson did not answer in time. "
             "If you were changing something, reload to see whether it was saved."

@@ -63,7 +63,9 @@ def open_conversation(
         "cm.ConsumerRequestConversation",
         {"brandId": account_id, "channelType": "MESSAGING", **request_conversation},
     )
-    answer = _post(base_uri, account_id, "/conversation", auth, [profile, wanted])
+    answer = transport.json_body(
+        _post(base_uri, account_id, "/conversation", auth, [profile, wanted]), service=SERVICE
+    )
     if not isinstance(answer, list):
         raise errors.UnexpectedResponseError(f"{SERVICE}: answer is not a list", service=SERVICE)
     items = {item.get("reqId"): item for item in answer if isinstance(item, dict)}
@@ -81,13 +83,15 @@ def send(
     """Send one request (built below) and return LivePerson's answer.
 
     `read_timeout` replaces the usual one, for requests worth nothing late (chat states).
-    A timeout raises `errors.TimedOutError`: the request may still have been carried out.
+    A timeout raises `errors.TimedOutError`, a 2xx that is not JSON
+    `errors.AnswerUnreadableError`: either way the request may have been carried out.
     https://developers.liveperson.com/connector-api-send-api-send.html
     """
-    answer = _post(base_uri, account_id, "/conversation/send", auth, request, read_timeout=read_timeout)
-    if not isinstance(answer, dict):
-        raise errors.UnexpectedResponseError(f"{SERVICE}: answer is not an object", service=SERVICE)
-    return answer
+    response = _post(base_uri, account_id, "/conversation/send", auth, request, read_timeout=read_timeout)
+    # Any 2xx is LivePerson accepting the request; the SEND page's body is an example, and
+    # an empty or other body only means no sequence (docs/LIVEPERSON.md, 'Response bodies').
+    answer = transport.write_answer(response, service=SERVICE)
+    return answer if isinstance(answer, dict) else {}
 
 
 def _post(base_uri: str, account_id: str, path: str, auth: ConsumerAuth, body, *, read_timeout=None):
@@ -97,10 +101,9 @@ def _post(base_uri: str, account_id: str, path: str, auth: ConsumerAuth, body, *
     extra = {}
     if read_timeout is not None:
         extra["timeout"] = (settings.LIVEPERSON_CONNECT_TIMEOUT, read_timeout)
-    response = transport.request(
+    return transport.request(
         "POST", url, service=SERVICE, params=API_VERSION, headers=auth.headers(), json=body, **extra
     )
-    return transport.json_body(response, service=SERVICE)
 
 
 def _check_item(item: dict | None, request_type: str) -> None:

@@ -220,3 +220,18 @@ def json_body(response: requests.Response, *, service: str):
         raise errors.UnexpectedResponseError(
             f"{service}: answer is not JSON", status=response.status_code, service=service
         ) from None
+
+
+def write_answer(response: requests.Response, *, service: str):
+    """The JSON body of a write's 2xx answer, or None when it has none: no LivePerson page
+    documents the App Install API's answers, and the SEND page's is only an example
+    (docs/LIVEPERSON.md, 'Response bodies'). A body that is not JSON raises
+    `AnswerUnreadableError`: the write may have been carried out all the same."""
+    if not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise errors.AnswerUnreadableError(
+            f"{service}: answer is not JSON", status=response.status_code, service=service
+        ) from None

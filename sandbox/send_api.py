@@ -158,6 +158,23 @@ def send_request(*, caller: Caller, request, properties: ClientProperties) -> di
     return handler(caller, request, properties)
 
 
+# SENDs whose answer only acknowledges: with the account's `send_answer`, the sandbox
+# answers them in the other shapes LivePerson may use (docs/LIVEPERSON.md, 'Response
+# bodies'). File URL requests always carry their body: it is what they ask for.
+ACKNOWLEDGED_REQUESTS = {"ms.PublishEvent", "cm.UpdateConversationField", "userprofile.SetUserProfile"}
+
+
+def answer_shaped(account, request, answer: dict) -> dict | None:
+    """`answer` as the account's `send_answer` has it: documented, no body, or empty (None)."""
+    if not isinstance(request, dict) or request.get("type") not in ACKNOWLEDGED_REQUESTS:
+        return answer
+    if account.send_answer == "empty":
+        return None
+    if account.send_answer == "no_body":
+        return {key: value for key, value in answer.items() if key != "body"}
+    return answer
+
+
 def _envelope(request) -> None:
     if not isinstance(request, dict):
         raise RequestInvalidError("A request must be a JSON object")

@@ -12,7 +12,7 @@ import json
 import re
 from functools import wraps
 
-from django.http import HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 
 from sandbox import app_install, services
 from sandbox.views import sandbox_endpoint
@@ -88,7 +88,7 @@ def _app_install_errors(call):
 @_app_install_errors
 def _create(account, data):
     installation, revision = app_install.installation_create(account=account, data=data)
-    return _with_revision(JsonResponse(installation.as_json(), status=201), revision)
+    return _with_revision(_written(account, installation, status=201), revision)
 
 
 @_app_install_errors
@@ -102,7 +102,15 @@ def _update(account, client_id, data, if_match):
     installation, revision = app_install.installation_update(
         account=account, client_id=client_id, data=data, if_match=if_match
     )
-    return _with_revision(JsonResponse(installation.as_json()), revision)
+    return _with_revision(_written(account, installation, status=200), revision)
+
+
+def _written(account, installation, *, status: int) -> HttpResponse:
+    """A create's or update's answer: the installation, or with the account's
+    `install_answer` "empty" nothing (docs/LIVEPERSON.md, 'Response bodies')."""
+    if account.install_answer == "empty":
+        return HttpResponse(status=status)
+    return JsonResponse(installation.as_json(), status=status)
 
 
 @_app_install_errors

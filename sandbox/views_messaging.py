@@ -87,11 +87,16 @@ def _send_api_call(request, account_id, call, body_name):
             on_behalf=request.headers.get("X-LP-ON-BEHALF", ""),
         )
         properties = send_api.client_properties_parse(request.headers.get("Client-Properties", ""))
-        answer = call(caller=caller, properties=properties, **{body_name: _json(request)})
+        body = _json(request)
+        answer = call(caller=caller, properties=properties, **{body_name: body})
     except connector_auth.ConnectorAuthError as refusal:
         return _auth_error(refusal)
     except send_api.RequestInvalidError as error:
         return _bad_request(str(error))
+    if body_name == "request":  # SEND, in the account's answer shape
+        answer = send_api.answer_shaped(caller.account, body, answer)
+        if answer is None:
+            return HttpResponse(status=200)
     return JsonResponse(answer, safe=False)
 
 

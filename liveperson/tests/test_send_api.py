@@ -321,3 +321,48 @@ def test_a_consumer_cannot_use_another_consumers_conversation(app):
 def test_auth_errors_are_unauthorized_errors(app):
     with pytest.raises(errors.UnauthorizedError):
         app.open(send_api.ConsumerAuth(app_jwt="", consumer_jws=""))
+
+
+# --- Answers in other shapes (docs/LIVEPERSON.md, 'Response bodies') --------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        ("documented", {"reqId", "code", "body"}),
+        ("no_body", {"reqId", "code"}),
+        ("empty", set()),
+    ],
+)
+def test_any_2xx_answer_to_send_is_accepted(app, shape, expected):
+    auth = app.consumer()
+    conversation_id = app.open(auth).conversation_id
+    Account.objects.filter(account_id="90000001").update(send_answer=shape)
+
+    answer = app.text(auth, conversation_id, f"answered {shape}")
+
+    assert set(answer) == expected
+    assert MessagingEvent.objects.filter(event__message=f"answered {shape}").count() == 1
+
+
+def test_a_2xx_that_is_not_json_may_have_been_carried_out(app, sandbox):
+    auth = app.consumer()
+    conversation_id = app.open(auth).conversation_id
+    sandbox.fault("garbage", service="asyncMessagingEnt")
+
+    with pytest.raises(errors.AnswerUnreadableError) as raised:
+        app.text(auth, conversation_id, "unreadable")
+
+    assert raised.value.status == 200
+    assert "reload" in errors.user_message(raised.value)  # not "failed": it may have been sent
+
+
+def test_file_urls_keep_their_body_whatever_the_answer_shape(app):
+    auth = app.consumer()
+    conversation_id = app.open(auth).conversation_id
+    Account.objects.filter(account_id="90000001").update(send_answer="empty")
+
+    answer = app.send(auth, send_api.upload_url(file_size=1000, file_type="PNG"))
+
+    assert answer["body"]["relativePath"].startswith("/v1/")
+    assert conversation_id

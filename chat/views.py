@@ -27,10 +27,12 @@ def conversation_start(request, lp):
     apps = installations.demo_installations(
         user=request.user, demo_url=apps_admin_services.demo_endpoint(request)
     )
-    form = ConversationStartForm(
-        request.POST or None, apps=apps, initial={"client_id": request.GET.get("app")}
-    )
+    # ?from=<pk>: a closed chat's "start a new one with the same settings".
+    previous = selectors.conversation_for(pk=request.GET["from"], user=request.user) if _pk(request) else None
+    initial = selectors.start_settings(previous) if previous else {"client_id": request.GET.get("app")}
+    form = ConversationStartForm(request.POST or None, apps=apps, initial=initial)
     status = 400 if request.method == "POST" else 200
+    resume = None  # the consumer's open conversation, when LivePerson refuses a second one
     if form.is_valid():
         try:
             conversation = starting.conversation_start(
@@ -40,12 +42,34 @@ def conversation_start(request, lp):
                 options=form.start_options(),
                 first_message=form.cleaned_data["first_message"],
             )
+        except exceptions.ConversationOpenError as exc:
+            form.add_error(None, str(exc))
+            resume, status = exc.conversation, 409
         except exceptions.ChatError as exc:
             form.add_error(None, str(exc))
             status = 502  # LivePerson refused or failed; the form keeps what was typed
         else:
             return redirect("chat:detail", pk=conversation.pk)
-    return render(request, "chat/start.html", {"form": form, "apps": apps}, status=status)
+    context = {
+        "form": form,
+        "apps": apps,
+        # Only this app's "webhooks do not point here" warning shows (start.js follows the select).
+        "selected_app": _selected_app(form, apps),
+        "resume": resume,
+    }
+    return render(request, "chat/start.html", context, status=status)
+
+
+def _selected_app(form, apps) -> str:
+    """The app the select shows: the chosen one, else the first."""
+    ids = [app.client_id for app in apps]
+    chosen = form["client_id"].value()
+    return chosen if chosen in ids else (ids[0] if ids else "")
+
+
+def _pk(request) -> bool:
+    value = request.GET.get("from", "")
+    return value.isdigit() and len(value) < 19
 
 
 @never_cache

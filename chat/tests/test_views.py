@@ -1,6 +1,8 @@
 """The demo chat's pages, through real HTTP against the sandbox (login, App Install
 API, Send API)."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -251,6 +253,79 @@ def test_start_form_warns_when_an_apps_webhooks_go_elsewhere(admin_client):
     assert 'data-testid="app-not-here"' in html
     assert f'data-client-id="{client_id}"' in html
     assert "notifications will not arrive here" in html
+
+
+def _warnings(html: str) -> dict[str, bool]:
+    """Each "webhooks do not point here" warning's app, and whether it shows."""
+    found = re.findall(
+        r'<p class="hint warning" data-client-id="([^"]+)" data-testid="app-not-here"( hidden)?>', html
+    )
+    return {client_id: not hidden for client_id, hidden in found}
+
+
+def test_start_form_shows_only_the_selected_apps_warning(admin_client):
+    demo = _create_app(admin_client, name="A demo")  # first by name: selected by default
+    elsewhere = [_create_app(admin_client, name=f"Elsewhere {n}", demo=False) for n in range(3)]
+
+    by_default = _warnings(admin_client.get(START_URL).content.decode())
+    chosen = _warnings(admin_client.get(f"{START_URL}?app={elsewhere[1]}").content.decode())
+
+    assert demo not in by_default
+    assert by_default == dict.fromkeys(elsewhere, False)
+    assert chosen == {elsewhere[0]: False, elsewhere[1]: True, elsewhere[2]: False}
+    assert "chat/start.js" in admin_client.get(START_URL).content.decode()
+
+
+def test_start_form_takes_the_settings_of_a_previous_chat(admin_client):
+    client_id = _create_app(admin_client)
+    chat = _save_chat(admin_client, "90000001", "Ana")
+    chat.installation = Installation.objects.get(client_id=client_id)
+    chat.features = ["RICH_CONTENT", "QUICK_REPLIES"]
+    chat.skill_id, chat.survey_skill_id, chat.ttr = "12", "90001", "URGENT"
+    chat.campaign_id, chat.engagement_id = "5", "6"
+    chat.save()
+
+    form = admin_client.get(f"{START_URL}?from={chat.pk}").context["form"]
+
+    values = {name: form[name].value() for name in ("client_id", "consumer_name", "skill_id", "ttr")}
+    assert values == {"client_id": client_id, "consumer_name": "Ana", "skill_id": "12", "ttr": "URGENT"}
+    assert form["features"].value() == ["RICH_CONTENT", "QUICK_REPLIES"]
+    assert (form["survey_skill_id"].value(), form["campaign_id"].value()) == ("90001", "5")
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "9" * 40])
+def test_start_form_ignores_a_bad_previous_chat(admin_client, value):
+    assert admin_client.get(f"{START_URL}?from={value}").status_code == 200
+
+
+def test_start_form_ignores_another_accounts_chat(admin_client, qa_client):
+    theirs = _save_chat(qa_client, "le90000002", "Theirs")
+
+    form = admin_client.get(f"{START_URL}?from={theirs.pk}").context["form"]
+
+    assert form["consumer_name"].value() == "Kim"
+
+
+def test_a_closed_chat_offers_a_new_one_with_the_same_settings(admin_client):
+    chat = _save_chat(admin_client, "90000001", "Kim")
+    ChatConversation.objects.filter(pk=chat.pk).update(state="CLOSE", stage="CLOSE")
+
+    html = admin_client.get(f"/chat/{chat.pk}/").content.decode()
+
+    assert f'<a href="/chat/new/?from={chat.pk}" data-testid="start-again">' in html
+
+
+def test_close_with_survey_explains_a_chat_without_a_survey_skill(admin_client):
+    without = _save_chat(admin_client, "90000001", "Kim")
+    with_skill = _save_chat(admin_client, "90000001", "Ana")
+    ChatConversation.objects.filter(pk=with_skill.pk).update(survey_skill_id="90001")
+
+    html = admin_client.get(f"/chat/{without.pk}/").content.decode()
+    other = admin_client.get(f"/chat/{with_skill.pk}/").content.decode()
+
+    assert 'data-testid="no-survey-skill"' in html
+    assert 'aria-describedby="no-survey-skill"' in html
+    assert 'data-testid="no-survey-skill"' not in other
 
 
 def test_start_form_without_apps_says_how_to_get_one(admin_client):

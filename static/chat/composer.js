@@ -125,7 +125,10 @@ export function startComposer() {
     if (sendAction({ action: "send_text", text }, text)) ui.input.value = "";
   });
   ui.closeButton.addEventListener("click", () => sendCommand({ action: "close" }));
-  ui.surveyButton.addEventListener("click", () => sendCommand({ action: "close_survey" }));
+  ui.surveyButton.addEventListener("click", () => {
+    state.surveyAsked = true; // conversation.js says so if it closes without one
+    sendCommand({ action: "close_survey" });
+  });
   ui.urgentButton.addEventListener("click", () => sendCommand({ action: "mark_urgent" }));
   ui.input.addEventListener("input", typed);
   window.addEventListener("focus", () => chatState("ACTIVE"));

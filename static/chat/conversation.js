@@ -27,7 +27,14 @@ export function conversationChanged(conversation) {
   showState(conversation);
   enableControls(conversation);
   if (before && !before.in_survey && conversation.in_survey) systemNote("The survey started.");
-  if (before && !before.closed && conversation.closed) systemNote("The conversation is closed.");
+  if (conversation.in_survey) state.surveySeen = true;
+  if (before && !before.closed && conversation.closed) {
+    systemNote("The conversation is closed.");
+    // LivePerson closes the whole conversation when its skill has no survey: say so, not nothing.
+    if (state.surveyAsked && !state.surveySeen) {
+      systemNote("No survey ran: this conversation's skill has none. Start a new chat with a survey skill to try one.");
+    }
+  }
   if (conversation.in_survey || conversation.closed) setTyping(false);
   if (!before && document.hasFocus() && chatStatesAllowed()) send({ action: "chat_state", state: "ACTIVE" });
 }

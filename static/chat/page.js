@@ -46,6 +46,8 @@ export const state = {
   ownReceipts: { ACCEPT: new Set(), READ: new Set() }, // keys the consumer already acknowledged
   shown: new Set(), // "dialog:sequence" of every message shown (events and history)
   requestIds: new Set(),
+  surveyAsked: false, // "Close with survey" was clicked
+  surveySeen: false, // the survey dialog opened
   composing: false,
   idleTimer: null,
   receiptTimer: null,

@@ -57,20 +57,19 @@ def subscription_from(message: dict, *, account_id: str) -> Subscription:
     """The subscription a client's "subscribe" frame asks for, or CursorError."""
     client_id = _short_text(message.get("app"), "app")
     conversation_id = _short_text(message.get("conversation"), "conversation")
-    conversation_pk = None
-    if conversation_id:
-        conversation_pk = (
-            Conversation.objects.for_account(account_id)
-            .filter(conversation_id=conversation_id)
-            .values_list("pk", flat=True)
-            .first()
-        )
+    conversation_pk = conversation_pk_of(account_id, conversation_id) if conversation_id else None
     cursor = message.get("cursor")
     if cursor is not None:
         origin, seqs = _cursor(cursor)
     else:
         origin, seqs = _origin(message, account_id=account_id), {}
     return Subscription(account_id, client_id, conversation_pk, conversation_id, origin, seqs)
+
+
+def conversation_pk_of(account_id: str, conversation_id: str) -> int | None:
+    """The account's conversation of that LivePerson id, once it has one here."""
+    found = Conversation.objects.for_account(account_id).filter(conversation_id=conversation_id)
+    return found.values_list("pk", flat=True).first()
 
 
 def _short_text(value, name: str) -> str:
@@ -211,14 +210,14 @@ def notifications(*, account_id: str, delivery_ids: list[int]) -> dict[int, dict
     deliveries = Delivery.objects.for_account(account_id).filter(pk__in=delivery_ids, accepted=True)
     found = {d.pk: notification_message(d) for d in deliveries}
     spans = Event.objects.filter(delivery_id__in=list(found), conversation__isnull=False)
-    for delivery_id, conversation_pk, seq, conversation_id in spans.values_list(
-        "delivery_id", "conversation_id", "seq", "conversation__conversation_id"
+    for delivery_id, conversation_pk, seq, conversation_id, event_type in spans.values_list(
+        "delivery_id", "conversation_id", "seq", "conversation__conversation_id", "event_type"
     ):
-        message = found[delivery_id]
-        message["positions"][str(conversation_pk)] = max(
-            seq, message["positions"].get(str(conversation_pk), 0)
-        )
-        message["conversations"].setdefault(str(conversation_pk), conversation_id)
+        message, key = found[delivery_id], str(conversation_pk)
+        message["positions"][key] = max(seq, message["positions"].get(key, 0))
+        message["conversations"].setdefault(key, conversation_id)
+        if event_type not in message["event_types"]:
+            message["event_types"].append(event_type)
     return found
 
 
@@ -235,6 +234,7 @@ def notification_message(delivery: Delivery) -> dict:
         "notification_type": delivery.notification_type,
         "headers": {name: headers[name] for name in FORWARDED_HEADERS if isinstance(headers.get(name), str)},
         "body": delivery.body,
+        "event_types": [],
         "positions": {},
         "conversations": {},
     }

@@ -13,6 +13,7 @@ and the demo chat's /ws/chat/<pk>/ (chat.consumers), which adds its own frames.
 """
 
 import asyncio
+import dataclasses
 from collections import deque
 from urllib.parse import parse_qs
 
@@ -155,7 +156,7 @@ class AccountEventStream:
         """Follow the conversations with recent events that this socket does not follow."""
         since, self.discovered_at = self.discovered_at, timezone.now()
         if self.subscription.conversation_id:
-            return
+            return await self._follow_new([])  # it may have had its first event just now
         active = await off_loop(forwarding.newest_activity)(self.subscription.account_id, since=since)
         await self._follow_new(active)
 
@@ -176,13 +177,25 @@ class AccountEventStream:
 
     async def _follow_new(self, pks: list[int]) -> None:
         if self.subscription.conversation_id:
-            pks = [pk for pk in pks if pk == self.subscription.conversation_pk]
+            pks = await self._the_one_conversation()
         pks = [pk for pk in dict.fromkeys(pks) if pk not in self.followers]
         if not pks:
             return
         starts = await off_loop(forwarding.starting_seqs)(self.subscription, pks)
         async with self.send_lock:
             await self._follow(starts)
+
+    async def _the_one_conversation(self) -> list[int]:
+        """The followed conversation's pk (looked up until it exists here), or none."""
+        subscription = self.subscription
+        if subscription.conversation_pk is None:
+            pk = await off_loop(forwarding.conversation_pk_of)(
+                subscription.account_id, subscription.conversation_id
+            )
+            if pk is None:
+                return []
+            self.subscription = dataclasses.replace(subscription, conversation_pk=pk)
+        return [self.subscription.conversation_pk]
 
     async def _follow(self, starts: dict[int, int]) -> None:
         fresh = []

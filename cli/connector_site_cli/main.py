@@ -93,8 +93,6 @@ class Session:
         await stream.send(self.subscribe_message())
         frames = stream.frames()
         async for frame in frames:
-            if frame["type"] == "error":
-                raise StreamRefused(frame["error"])
             if frame["type"] == "subscribed":
                 if self.cursor is None:
                     self.cursor = Cursor(frame["origin"])
@@ -212,10 +210,17 @@ def line(frame: dict, result: Result, *, retry_in: float | None = None) -> str:
     else:
         outcome = f"{result.status} {result.reason}" if result.ok else f"!! {result.status} {result.reason}"
     text = (
-        f"{received}  #{frame['delivery']}  {frame['notification_type'] or '-'}  {conversations}"
+        f"{received}  #{frame['delivery']}  {webhook_type(frame)}  {conversations}"
         f"  -> {outcome}  {result.milliseconds:.1f} ms"
     )
     return text + (f"  (again in {retry_in} s)" if retry_in is not None else "")
+
+
+def webhook_type(frame: dict) -> str:
+    """The app's webhook name for it: the notification type, and a message's event type."""
+    kind = frame.get("notification_type") or "-"
+    events = [e for e in frame.get("event_types", ()) if e not in ("UPSERT", "DELETE")]
+    return f"{kind}.{'+'.join(events)}" if events else kind
 
 
 async def tail(args) -> int:
@@ -239,7 +244,7 @@ async def replay(args) -> int:
     try:
         async with Stream(args.site, args.token) as stream:
             await stream.send({"type": "delivery", "id": args.delivery})
-            frame = await anext(stream.frames())
+            frame = await stream.next_frame()
     except TokenRefused:
         _error("the site refused the token: it is unknown, revoked, or not allowed to forward")
         return REFUSED

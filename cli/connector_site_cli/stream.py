@@ -59,17 +59,24 @@ class Stream:
     async def send(self, message: dict) -> None:
         await self.socket.send(json.dumps(message))
 
+    async def next_frame(self) -> dict:
+        """The next frame, errors included (for a request that expects an answer)."""
+        return json.loads(await self.socket.recv())
+
+    @staticmethod
+    def _error(error: str) -> None:
+        if error == "token revoked":
+            raise TokenRefused()
+        if error != "unknown_type":  # an answer to a command this client never sends
+            raise StreamRefused(error)
+
     async def frames(self):
         """Each frame the site sends; ends when the connection does."""
         try:
             async for raw in self.socket:
                 frame = json.loads(raw)
                 if frame.get("type") == "error":
-                    pending_error = frame["error"]
-                    if pending_error == "token revoked":
-                        raise TokenRefused()
-                    if pending_error != "unknown_type":
-                        yield frame
+                    self._error(frame.get("error", ""))
                     continue
                 yield frame
         except ConnectionClosed:

@@ -95,7 +95,11 @@ def test_it_forwards_each_notification_signed_and_in_order(site, token, receiver
     assert {r.headers["x-liveperson-account-id"] for r in received} == {payloads.ACCOUNT}
     assert {r.headers["x-liveperson-client-id"] for r in received} == {payloads.CLIENT_ID}
     lines = forwarder.stdout[:5]
-    assert all("-> 200 OK" in line and payloads.CONVERSATION in line and " ms" in line for line in lines)
+    assert all(
+        "ms.MessagingEventNotification.ContentEvent" in line and payloads.CONVERSATION in line
+        for line in lines
+    )
+    assert all("-> 200 OK" in line and line.endswith(" ms") for line in lines)
 
 
 def test_a_killed_forwarder_loses_and_duplicates_nothing(site, token, receiver, forwarders, tmp_path):
@@ -157,6 +161,16 @@ def test_a_refused_token_is_said_so_and_never_shown(site, receiver, forwarders, 
     assert forwarder.process.wait(timeout=20) == 2
     assert any("refused the token" in line for line in forwarder.stderr)
     assert raw not in "\n".join(forwarder.stdout + forwarder.stderr)
+
+
+def test_a_refused_subscription_is_said_so(site, token, receiver, forwarders):
+    _, raw = token
+    arguments = ["--site", site.url, "--forward-to", receiver.url, "--app", "x" * 200, "--only-new"]
+    forwarder = Forwarder("listen", *arguments, token=raw)
+    forwarders.append(forwarder)
+
+    assert forwarder.process.wait(timeout=20) == 2
+    assert any("refused the subscription: app must be a text" in line for line in forwarder.stderr)
 
 
 def test_non_2xx_answers_are_shown_and_retried_in_order(site, token, receiver, forwarders, tmp_path):

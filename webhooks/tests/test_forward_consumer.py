@@ -230,3 +230,18 @@ async def test_it_sends_one_stored_delivery_of_the_account_only(installation, to
     assert (found["type"], found["body"]) == ("delivery", delivery.body)
     assert refused == {"type": "error", "error": "no such accepted delivery"}
     await communicator.disconnect()
+
+
+async def test_it_follows_one_conversation_once_it_exists(installation, token):
+    _, raw = token
+    communicator, _ = await _subscribed(raw, conversation=OTHER_CONVERSATION)
+    await _until_live(communicator)
+
+    await post_signed(payloads.messaging(payloads.content(1)))
+    await post_signed(payloads.messaging(payloads.content(1, conversation=OTHER_CONVERSATION)))
+    frame = await _notification(communicator)
+
+    assert list(frame["conversations"].values()) == [OTHER_CONVERSATION]
+    assert frame["event_types"] == ["ContentEvent"]
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()

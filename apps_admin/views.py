@@ -7,7 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.decorators import liveperson_view, session_expired
+from accounts.decorators import already_told, liveperson_view, session_expired
 from accounts.lp_session import lp_session_get
 from apps_admin import manifest, services
 from apps_admin.forms import InstallationForms
@@ -34,13 +34,20 @@ def installation_list(request):
     lp = lp_session_get(request)
     context = {"rows": [], "error": "", "async_messaging": None, "query": request.GET.get("q", "").strip()}
     if lp is not None:
+        demo_url = services.demo_endpoint(request)
         try:
-            context["rows"] = services.installation_list(lp=lp, demo_url=services.demo_endpoint(request))
+            context["rows"] = services.installation_list(lp=lp, demo_url=demo_url)
             context["async_messaging"] = services.account_async_messaging(lp=lp)
         except errors.UnauthorizedError:
             return session_expired(request)
         except errors.LivePersonError as exc:
-            context["error"] = errors.user_message(exc)
+            # The last known list, marked stale; the error once (a failed change that
+            # led here has said it already).
+            context["rows"], context["stale_since"] = services.installation_list_last_known(
+                account_id=lp.account_id, demo_url=demo_url
+            )
+            context["stale"] = True
+            context["error"] = "" if already_told(request) else errors.user_message(exc, writing=False)
     rows = [row for row in context["rows"] if context["query"].lower() in row.name.lower()]
     sort = request.GET.get("sort", "-created")
     if sort.lstrip("-") not in SORT_KEYS:

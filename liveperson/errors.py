@@ -103,7 +103,10 @@ def user_message(exc: LivePersonError, *, writing: bool | None = None) -> str:
         if writing is False:
             return "LivePerson did not answer in time. Please try again in a moment."
         if writing:
-            return "LivePerson did not answer in time: your change may or may not have been saved. Reload to see."
+            return (
+                "LivePerson did not answer in time. "
+                "Your change may or may not have been saved: reload to see."
+            )
         return (
             "LivePerson did not answer in time. "
             "If you were changing something, reload to see whether it was saved."

@@ -81,12 +81,26 @@ def test_an_expired_liveperson_session_logs_out_and_comes_back_after_login():
     assert _texts(request) == ["Your LivePerson session has expired. Please log in again."]
 
 
-def test_a_liveperson_failure_becomes_the_one_wording():
+def test_a_liveperson_failure_during_a_change_becomes_the_one_wording_on_the_list():
+    def view(request, lp):
+        raise errors.UnexpectedResponseError("boom", status=503)
+
+    request = _request(_user(), LP)
+    request.method = "POST"
+    response = liveperson_view(view)(request)
+
+    assert response.url == "/"
+    failure = errors.UnexpectedResponseError("x", status=503)
+    assert _texts(request) == [errors.user_message(failure, writing=True)]
+
+
+def test_a_page_load_while_liveperson_is_down_stays_on_the_page_with_no_message():
     def view(request, lp):
         raise errors.UnexpectedResponseError("boom", status=503)
 
     request = _request(_user(), LP)
     response = liveperson_view(view)(request)
 
-    assert response.url == "/"
-    assert _texts(request) == [errors.user_message(errors.UnexpectedResponseError("x", status=503))]
+    assert response.status_code == 503
+    assert "LivePerson had a problem (HTTP 503)" in response.content.decode()
+    assert _texts(request) == []

@@ -41,3 +41,27 @@ def test_it_never_shows_the_exception_text():
     exc = errors.UnexpectedResponseError("token=secret", status=500)
 
     assert "secret" not in errors.user_message(exc)
+
+
+def test_a_time_out_is_worded_for_what_the_person_did():
+    timed_out = errors.TimedOutError("x")
+
+    assert errors.user_message(timed_out, writing=False) == (
+        "LivePerson did not answer in time. Please try again in a moment."
+    )
+    assert "may or may not have been saved" in errors.user_message(timed_out, writing=True)
+
+
+@pytest.mark.parametrize(
+    ("exc", "unavailable"),
+    [
+        (errors.TimedOutError("x"), True),
+        (errors.UnreachableError("x"), True),
+        (errors.RateLimitedError("x", status=429), True),
+        (errors.UnexpectedResponseError("x", status=503), True),
+        (errors.NotFoundError("x", status=404), False),
+        (errors.UnexpectedResponseError("x", status=400), False),
+    ],
+)
+def test_down_or_slow_is_told_apart_from_a_refusal(exc, unavailable):
+    assert errors.is_unavailable(exc) is unavailable

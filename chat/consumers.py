@@ -18,7 +18,11 @@ LivePerson never holds a message back behind them; the socket keeps receiving ev
 meanwhile.
 
 Deviations from (additions to) the chat contract:
-- "history" is sent only on a fresh connect (no `?after=`), and only when the
+- While a new app's webhooks may not be active yet (chat.activation), the socket
+  sends {"type": "webhooks_pending", "until"}, then "history" frames with
+  "live": true (records not sent before) every CHAT_HISTORY_POLL_SECONDS, and
+  {"type": "webhooks_active"} once the first webhook arrived or the window ended.
+- Otherwise "history" is sent only on a fresh connect (no `?after=`), and only when the
   app's webhooks do not all go to a /notifications/event endpoint; each record
   also has "dialog_id", and "seq" is LivePerson's sequence (with the dialog, the
   same pair as an event's payload.dialogId and payload.sequence, so the page can
@@ -43,7 +47,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts.lp_session import SESSION_KEY
-from chat import actions, exceptions, forms, history, reconcile, selectors, starting, state
+from chat import actions, activation, exceptions, forms, history, reconcile, selectors, starting, state
 from chat.lanes import Lane
 from chat.models import ChatConversation
 from core.offloop import off_loop
@@ -82,6 +86,7 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
     actions_task = None
     receipts = None
     chat_states = None
+    activation_task = None
 
     # --- Socket handlers ---
 
@@ -117,6 +122,7 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
         await self.stream_start()
         if after_seq(self.scope) == 0:  # a fresh page, not a reconnect
             await self.send_history()
+        await self.watch_activation()
         self.actions_task = asyncio.get_running_loop().create_task(self._run_actions())
 
     async def disconnect(self, code):
@@ -127,6 +133,8 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
                 lane.stop()
         for task in getattr(self, "reconciling", ()):
             task.cancel()
+        if self.activation_task is not None:
+            self.activation_task.cancel()
         await self.stream_leave()
         if self.chat is not None:
             await self.channel_layer.group_discard(self.chat.group_name, self.channel_name)
@@ -151,6 +159,39 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
             return await self.send_json({"type": "error", "ref": None, "message": exc.message})
         if records is not None:
             await self.send_json({"type": "history", "records": records})
+
+    # --- A new app's webhooks not active yet (chat.activation) ---
+
+    async def watch_activation(self):
+        """While the app's webhooks may not be active yet, say so and fill the messages in
+        from the messaging history, until the first webhook arrives or the window ends."""
+        ends = await off_loop(activation.activation_pending)(self.chat)
+        if ends is None:
+            return
+        await self.send_json({"type": "webhooks_pending", "until": ends.isoformat()})
+        self.activation_task = asyncio.get_running_loop().create_task(self._fill_from_history())
+
+    async def _fill_from_history(self):
+        shown: set = set()
+        told = False
+        while True:
+            # Asked before reading the history: once webhooks work, one more read covers
+            # everything from before the first of them.
+            pending = await off_loop(activation.activation_pending)(self.chat)
+            try:
+                records = await off_loop(_history_records)(self.chat, self.scope["session"])
+            except exceptions.ChatError as exc:
+                if not told:  # once: the next rounds try again quietly
+                    await self.send_json({"type": "error", "ref": None, "message": exc.message})
+                told = True
+            else:
+                new = [r for r in records if (r["dialog_id"], r["seq"]) not in shown]
+                shown.update((r["dialog_id"], r["seq"]) for r in new)
+                if new:
+                    await self.send_json({"type": "history", "records": new, "live": True})
+            if pending is None:
+                return await self.send_json({"type": "webhooks_active"})
+            await asyncio.sleep(settings.CHAT_HISTORY_POLL_SECONDS)
 
     # --- Actions (in order, off the event loop) ---
 
@@ -288,6 +329,10 @@ def _history(chat: ChatConversation, session) -> list[dict] | None:
     """The history records, or None when our stored events cover the conversation."""
     if not history.history_needed(chat):
         return None
+    return _history_records(chat, session)
+
+
+def _history_records(chat: ChatConversation, session) -> list[dict]:
     lp = session.get(SESSION_KEY) or {}
     if not lp.get("bearer"):
         raise exceptions.ChatError("Log in again to see this conversation's history.")

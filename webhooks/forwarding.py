@@ -21,16 +21,16 @@ from django.conf import settings
 from django.db.models import Max, Min
 
 from webhooks.models import Conversation, Delivery, Event
-from webhooks.receiver import ACCOUNT_HEADER, CLIENT_HEADER, SIGNATURE_HEADER
+from webhooks.receiver import ACCOUNT_HEADER, CLIENT_HEADER, SIGNATURE_HEADER, unsealed_headers
 
 BATCH = 500
 MAX_ID = 2**63 - 1
 # An event may be committed a little after the time it was received (the
 # request waits for its batch): conversations are looked for this far back.
 DISCOVERY_MARGIN = timedelta(minutes=5)
-# The headers LivePerson sends that a receiver needs to verify the request:
-# stored as they came (webhooks.receiver.VISIBLE_HEADERS). The app's custom
-# headers are stored masked, so they cannot be forwarded (docs/FORWARDING.md).
+# The headers LivePerson sends that a receiver needs to verify the request,
+# stored as they came (webhooks.receiver.VISIBLE_HEADERS); the app's custom
+# headers are stored sealed (webhooks.receiver.sealed_headers).
 FORWARDED_HEADERS = (ACCOUNT_HEADER, CLIENT_HEADER, SIGNATURE_HEADER, "content-type", "user-agent")
 
 
@@ -224,7 +224,6 @@ def notifications(*, account_id: str, delivery_ids: list[int]) -> dict[int, dict
 def notification_message(delivery: Delivery) -> dict:
     """One notification as the forwarder receives it: the exact body, and the
     headers its receiver verifies it with."""
-    headers = delivery.headers if isinstance(delivery.headers, dict) else {}
     return {
         "type": "notification",
         "delivery": delivery.pk,
@@ -232,12 +231,20 @@ def notification_message(delivery: Delivery) -> dict:
         "account_id": delivery.account_id,
         "client_id": delivery.client_id,
         "notification_type": delivery.notification_type,
-        "headers": {name: headers[name] for name in FORWARDED_HEADERS if isinstance(headers.get(name), str)},
+        "headers": original_headers(delivery),
         "body": delivery.body,
         "event_types": [],
         "positions": {},
         "conversations": {},
     }
+
+
+def original_headers(delivery: Delivery) -> dict[str, str]:
+    """The headers LivePerson sent that a receiver needs: the app's custom ones
+    (unsealed), then LivePerson's own, which a custom header cannot replace."""
+    stored = delivery.headers if isinstance(delivery.headers, dict) else {}
+    own = {name: stored[name] for name in FORWARDED_HEADERS if isinstance(stored.get(name), str)}
+    return {**unsealed_headers(delivery.sealed_headers), **own}
 
 
 def delivery_for(*, account_id: str, delivery_id: int) -> dict | None:

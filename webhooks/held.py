@@ -181,6 +181,7 @@ def _record(row: Delivery) -> records.DeliveryRecord:
         method=row.method,
         remote_address=row.remote_address,
         headers=row.headers,
+        sealed_headers=row.sealed_headers,
         body=row.body,
         received_at=row.received_at,
         signature_algorithm=notifications.signature_algorithm(signature),

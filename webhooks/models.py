@@ -45,6 +45,10 @@ class Delivery(models.Model):
     signature_algorithm = models.CharField(max_length=16, blank=True)
     signature_valid = models.BooleanField(null=True)
     headers = models.JSONField(default=dict)
+    # The values `headers` masks (the app's custom headers may carry API keys), encrypted
+    # (core.crypto), for the forwarder and replays to send them on: kept only with a whole
+    # body (verified or held). webhooks.receiver.sealed_headers, docs/FORWARDING.md.
+    sealed_headers = models.TextField(blank=True, default="", db_default="")
     body = models.TextField(blank=True)
     body_truncated = models.BooleanField(default=False)
     notification_type = models.CharField(max_length=64, blank=True)

@@ -19,7 +19,7 @@ import time
 from django.conf import settings
 from django.db import DatabaseError
 
-from core import addresses, logs
+from core import addresses, crypto, logs
 from webhooks import budgets, held, ingest, notifications, records, refusals, secrets
 from webhooks.models import Delivery
 from webhooks.records import DeliveryRecord
@@ -85,7 +85,7 @@ async def _handle(scope, receive, send, headers: dict) -> int:
             await _decide(record, headers, body)
         except budgets.OverBudgetError as exc:
             return await _over_budget(send, exc)
-    _keep_body(record, body, too_large)
+    _keep_body(record, body, too_large, headers)
     return await _finish(send, record)
 
 
@@ -152,10 +152,12 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
-def _keep_body(record: DeliveryRecord, body: bytes, too_large: bool) -> None:
-    """The whole body of a verified or held request; the start of any other."""
+def _keep_body(record: DeliveryRecord, body: bytes, too_large: bool, headers: dict) -> None:
+    """The whole body of a verified or held request, and its masked headers sealed;
+    the start of any other."""
     if record.signature_valid or record.reason == Reason.HELD:
         record.body, record.body_truncated = body.decode("utf-8", "replace"), too_large
+        record.sealed_headers = sealed_headers(headers)
         return
     # An unverified request could come from anyone: enough of it to debug with, at
     # most the limit in stored bytes (a replaced byte is three in UTF-8).
@@ -215,6 +217,35 @@ async def _over_budget(send, exc: budgets.OverBudgetError) -> int:
     logger.warning("webhook refused with 503: %s", exc)
     await asyncio.sleep(settings.WEBHOOK_OVER_BUDGET_DELAY_SECONDS)
     return await _respond(send, 503, {"status": "busy"}, retry_after="5")
+
+
+# What proxies and HTTP itself add: not the app's, never forwarded or replayed.
+NOT_THE_APPS = {"forwarded", "via", "te", "transfer-encoding", "expect", "keep-alive", "upgrade", "cookie"}
+
+
+def sealed_headers(headers: dict) -> str:
+    """The values `masked` hides (the app's custom headers), encrypted; "" when none.
+
+    The forwarder and replays send them on as LivePerson sent them (docs/FORWARDING.md).
+    Encrypted, like the client secrets: they may be the keys of the user's own server.
+    """
+    hidden = {
+        name: value
+        for name, value in headers.items()
+        if name not in VISIBLE_HEADERS and name not in NOT_THE_APPS and not name.startswith("x-forwarded-")
+    }
+    return crypto.encrypt(json.dumps(hidden)) if hidden else ""
+
+
+def unsealed_headers(sealed: str) -> dict[str, str]:
+    """The headers `sealed_headers` kept; {} when none, or when no configured key opens them."""
+    if not sealed:
+        return {}
+    try:
+        return json.loads(crypto.decrypt(sealed))
+    except crypto.InvalidToken:
+        logger.warning("sealed headers of a delivery cannot be opened with the configured keys")
+        return {}
 
 
 def masked(headers: dict) -> dict:

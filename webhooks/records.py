@@ -26,6 +26,7 @@ class DeliveryRecord:
     signature_algorithm: str = ""
     signature_valid: bool | None = None
     headers: dict = field(default_factory=dict)
+    sealed_headers: str = ""
     body: str = ""
     body_truncated: bool = False
     notification_type: str = ""
@@ -91,6 +92,7 @@ def delivery_fields(record: DeliveryRecord) -> dict:
         "signature_algorithm": record.signature_algorithm,
         "signature_valid": record.signature_valid,
         "headers": record.headers,
+        "sealed_headers": record.sealed_headers,
         "body": record.body,
         "body_truncated": record.body_truncated,
         "notification_type": record.notification_type,

@@ -18,12 +18,12 @@ from django.core.cache import cache
 from apps_admin.manifest import WEBHOOK_LABELS, WEBHOOK_TYPES
 from apps_admin.models import Installation
 from webhooks import outbound
-from webhooks.forwarding import FORWARDED_HEADERS
+from webhooks.forwarding import original_headers
 from webhooks.models import Delivery
 from webhooks.notifications import CONVERSATION_CHANGE
 
 SENDS_PER_MINUTE = 20
-USER_AGENT = "connector_site (replay or test notification)"
+USER_AGENT = "connector_site (test notification)"
 
 
 class SendError(Exception):
@@ -48,8 +48,7 @@ def delivery_replay(*, user_id: int, account_id: str, delivery_id: int) -> list[
     endpoint = installation.endpoints.get(kind)
     if not endpoint:
         raise SendError(f"The app has no endpoint for {kind}.")
-    headers = {name: value for name, value in delivery.headers.items() if name in FORWARDED_HEADERS}
-    headers["user-agent"] = USER_AGENT
+    headers = original_headers(delivery)
     _charge(user_id, 1)
     return [(kind, outbound.post(endpoint, body=delivery.body.encode(), headers=headers))]
 

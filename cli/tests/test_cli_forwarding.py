@@ -20,6 +20,7 @@ from webhooks.models import Delivery
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 OTHER_CONVERSATION = "5491c2f1-1c9e-4e39-a5d2-2c6b6e4b0002"
+CUSTOM_HEADER = "x-api-key"
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +63,8 @@ def forwarders():
 
 def _send_webhook(site, sequence: int, conversation: str = payloads.CONVERSATION) -> None:
     body = payloads.encode(payloads.messaging(payloads.content(sequence, f"m{sequence}", conversation)))
-    answer = requests.post(
-        f"{site.url}/notifications/event", data=body, headers=payloads.headers_for(body), timeout=10
-    )
+    headers = {**payloads.headers_for(body), CUSTOM_HEADER: "k-123"}  # the app's own header
+    answer = requests.post(f"{site.url}/notifications/event", data=body, headers=headers, timeout=10)
     assert answer.status_code == 200, answer.text
 
 
@@ -94,6 +94,7 @@ def test_it_forwards_each_notification_signed_and_in_order(site, token, receiver
     assert [r.body.decode() for r in received] == [stored[r.delivery].body for r in received]
     assert {r.headers["x-liveperson-account-id"] for r in received} == {payloads.ACCOUNT}
     assert {r.headers["x-liveperson-client-id"] for r in received} == {payloads.CLIENT_ID}
+    assert {r.headers[CUSTOM_HEADER] for r in received} == {"k-123"}
     lines = forwarder.stdout[:5]
     assert all(
         "ms.MessagingEventNotification.ContentEvent" in line and payloads.CONVERSATION in line

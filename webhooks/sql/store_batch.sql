@@ -7,7 +7,8 @@
 --
 -- batch: [{"received_at", "account_id", "client_id", "method", "status",
 --          "accepted", "reason", "detail", "remote_address", "signature_algorithm",
---          "signature_valid", "headers", "body", "body_truncated", "notification_type",
+--          "signature_valid", "headers", "sealed_headers", "body", "body_truncated",
+--          "notification_type",
 --          "changes": [{"conversation_id", "event_type", "dialog_id",
 --                       "dedupe_key", "payload"}]}]
 -- returns {"deliveries": [{"id", "reason", "events"}] in batch order,
@@ -106,12 +107,12 @@ BEGIN
     ), inserted AS (
         INSERT INTO webhooks_delivery
             (id, received_at, account_id, client_id, method, status, accepted, reason, detail,
-             remote_address, signature_algorithm, signature_valid, headers, body, body_truncated,
-             notification_type, event_count)
+             remote_address, signature_algorithm, signature_valid, headers, sealed_headers, body,
+             body_truncated, notification_type, event_count)
         SELECT id, (v->>'received_at')::timestamptz, v->>'account_id', v->>'client_id', v->>'method',
                (v->>'status')::int, (v->>'accepted')::boolean, reason, v->>'detail',
                v->>'remote_address', v->>'signature_algorithm',
-               (v->>'signature_valid')::boolean, v->'headers', v->>'body',
+               (v->>'signature_valid')::boolean, v->'headers', coalesce(v->>'sealed_headers', ''), v->>'body',
                (v->>'body_truncated')::boolean, v->>'notification_type', events
         FROM records
     )

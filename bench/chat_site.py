@@ -58,6 +58,8 @@ class Site:
         fields = {
             "client_id": client_id,
             "consumer_name": consumer_name,
+            # Every bench conversation is its own consumer: a returning one has one at a time.
+            "new_consumer": "on",
             "features": DEFAULT_FEATURES,
             "campaign_id": "",
             "engagement_id": "",

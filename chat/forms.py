@@ -56,6 +56,11 @@ class ConversationStartForm(ConsumerInfoForm):
 
     client_id = forms.ChoiceField(label="App")
     consumer_name = forms.CharField(label="Consumer name", max_length=128, initial="Kim")
+    new_consumer = forms.BooleanField(
+        label="As a new consumer",
+        required=False,
+        help_text="Otherwise you return as this app's same consumer, who can have one open conversation.",
+    )
     features = forms.MultipleChoiceField(
         label="Features",
         choices=[(name, name) for name in starting.FEATURES],
@@ -113,4 +118,5 @@ class ConversationStartForm(ConsumerInfoForm):
             survey_skill_id=data["survey_skill_id"],
             ttr=data["ttr"],
             consumer_info=self.consumer_info(),
+            new_consumer=data["new_consumer"],
         )

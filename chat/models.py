@@ -25,9 +25,10 @@ class ChatConversation(models.Model):
     (docs/LIVEPERSON.md, 'Post-conversation survey'): with a survey, state is
     CLOSE while stage is still OPEN. `dialog_id` is the dialog the consumer talks
     to: MAIN, then POST_SURVEY once it opens.
-    `ext_consumer_id` is made once per conversation (LivePerson lets a consumer
-    have one open conversation at a time) and kept, with its ConsumerJWS, so
-    that any tab or process can keep talking as the same consumer.
+    `ext_consumer_id` is the same for a user and app (chat.starting.consumer_id): the
+    user returns as the same consumer, who may have one open conversation at a time;
+    it is kept, with its ConsumerJWS, so that any tab or process can keep talking as
+    the same consumer.
     """
 
     class Ttr(models.TextChoices):

@@ -6,11 +6,14 @@ the event loop, and never inside a transaction.
 """
 
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass, field
 
+from django.utils.crypto import salted_hmac
+
 from chat import actions, console, sdes, tokens
-from chat.exceptions import ChatError, liveperson_call
+from chat.exceptions import ChatError, ConversationOpenError, liveperson_call
 from chat.installations import installation_for
 from chat.models import ChatConversation
 from liveperson import recording, send_api
@@ -35,6 +38,7 @@ FEATURES = [
 # A post-conversation survey needs these (docs/LIVEPERSON.md, 'Post-conversation survey').
 SURVEY_FEATURES = ["RICH_CONTENT", "QUICK_REPLIES", "MULTI_DIALOG"]
 TTR_TYPES = ("", "NORMAL", "URGENT", "PRIORITIZED")
+CONSUMER_ID_SALT = "chat.starting.consumer_id"
 
 
 @dataclass
@@ -53,6 +57,8 @@ class StartOptions:
     ttr: str = ""
     # Consumer info for the agent (chat.sdes.FIELDS names to values), sent as SDEs.
     consumer_info: dict[str, str] = field(default_factory=dict)
+    # A consumer never seen before, instead of the user's returning one (consumer_id).
+    new_consumer: bool = False
 
 
 def conversation_start(
@@ -70,7 +76,11 @@ def conversation_start(
     installation = installation_for(user, client_id)
     _check_options(options)
     features = _features(options)
-    ext_consumer_id = f"connector-site-{uuid.uuid4().hex}"
+    ext_consumer_id = (
+        f"connector-site-{secrets.token_hex(20)}"
+        if options.new_consumer
+        else consumer_id(user=user, client_id=installation.client_id)
+    )
     jws_holder: dict[str, str] = {}
 
     def jws(app_token: str, refresh: bool) -> str:
@@ -90,9 +100,13 @@ def conversation_start(
         )
 
     with recording.recording() as exchanges:
-        opened = liveperson_call(
-            lambda: tokens.with_auth(installation, jws=jws, features=features, call=call)
-        )
+        try:
+            opened = liveperson_call(
+                lambda: tokens.with_auth(installation, jws=jws, features=features, call=call)
+            )
+        except ChatError as exc:
+            _offer_open_conversation(user=user, ext_consumer_id=ext_consumer_id, error=exc)
+            raise
     conversation = ChatConversation(
         user=user,
         account_id=installation.account_id,
@@ -119,6 +133,31 @@ def conversation_start(
         except ChatError as exc:
             logger.warning("first message of chat %s failed: %s", conversation.pk, exc.message)
     return conversation
+
+
+def consumer_id(*, user, client_id: str) -> str:
+    """The app's external id for this user as a consumer: the same every time, so the
+    user returns as the same LivePerson consumer (one open conversation at a time:
+    docs/LIVEPERSON.md, 'Returning consumer'). Keyed, so it names no user of this site."""
+    digest = salted_hmac(CONSUMER_ID_SALT, f"{user.pk}:{client_id}", algorithm="sha256").hexdigest()
+    return f"connector-site-{digest[:40]}"
+
+
+def _offer_open_conversation(*, user, ext_consumer_id: str, error: ChatError) -> None:
+    """When LivePerson refuses to open a conversation and this consumer has one open here,
+    raise ConversationOpenError naming it, so the user can resume it."""
+    open_one = (
+        ChatConversation.objects.filter(user=user, ext_consumer_id=ext_consumer_id)
+        .exclude(state="CLOSE", stage="CLOSE")
+        .order_by("-created_at")
+        .first()
+    )
+    if open_one is not None:
+        message = (
+            f"{error.message} This consumer already has an open conversation with the app: "
+            "resume it, or start as a new consumer."
+        )
+        raise ConversationOpenError(message, open_one) from None
 
 
 def _check_options(options: StartOptions) -> None:

@@ -73,7 +73,7 @@ def test_a_survey_skill_without_the_survey_features_is_refused_before_liveperson
 
 def test_the_app_jwt_is_cached_encrypted_and_shared(admin, chat_app):
     start(admin, chat_app, first_message="")
-    start(admin, chat_app, first_message="")
+    start(admin, chat_app, first_message="", new_consumer=True)
 
     assert RequestLog.objects.filter(service="sentinel").count() == 1
     token = AppToken.objects.get(installation=chat_app)
@@ -159,7 +159,7 @@ def test_a_change_sharing_the_applied_timestamp_still_applies(admin, chat_app):
     assert chat.closed
     assert not state.conversation_apply_changes(conversation=chat, events=[{**_upsert(39), "seq": 3}])
 
-    other = start(admin, chat_app, first_message="")
+    other = start(admin, chat_app, first_message="", new_consumer=True)
     closed = {**_upsert(40, state="CLOSE", stage="CLOSE"), "seq": 2}
     assert state.conversation_apply_changes(conversation=other, events=[closed, {**_upsert(40), "seq": 1}])
     assert other.closed

@@ -181,3 +181,50 @@ def test_a_chat_on_a_just_created_app_before_its_webhooks_work(activation_daphne
         for text in ("Hello agent", "During the delay", "After the delay"):
             expect(_consumer(page, text)).to_have_count(1)
     assert script_errors == []
+
+
+@pytest.fixture
+def hasty_daphne(transactional_db):
+    """The product gives up on LivePerson after 1 s, and on finding the message half a
+    second later: "Not sent" comes before a slow LivePerson has carried the message out."""
+    with _daphne(LIVEPERSON_READ_TIMEOUT="1", CHAT_SEND_RECONCILE_SECONDS="0.5") as server:
+        yield server
+
+
+def test_not_sent_then_arrived_or_retried_is_one_message(hasty_daphne, page, settings):
+    daphne = hasty_daphne
+    script_errors = _with_a_demo_app(page, daphne, settings)
+    with running_workers():
+        _start(page, survey_skill="")
+        expect(_agent(page, "You said: Hello agent")).to_be_visible(timeout=LONG)
+        conversation_id = ChatConversation.objects.latest("pk").conversation_id
+
+        # Called "Not sent", then it arrives: its echo takes the failed bubble.
+        sandbox_services.fault_set(service="asyncMessagingEnt", mode="slow", delay_seconds=SLOW_SECONDS)
+        _say(page, "Late but there")
+        late = _consumer(page, "Late but there")
+        expect(late.locator(".ticks")).to_have_attribute("data-status", "failed", timeout=LONG)
+        expect(late.get_by_role("button", name="Retry")).to_be_visible()
+        sandbox_services.fault_clear()
+        expect(late.locator(".ticks")).to_have_attribute(
+            "data-status", re.compile("sent|accepted|read"), timeout=LONG
+        )
+        expect(late.get_by_role("button", name="Retry")).to_have_count(0)
+        expect(late).to_have_count(1)
+        expect(_agent(page, "You said: Late but there")).to_have_count(1, timeout=LONG)
+
+        # Not sent and never arrived: Retry sends it, once.
+        sandbox_services.fault_set(service="asyncMessagingEnt", mode="garbage")  # answers, does nothing
+        _say(page, "Second try")
+        lost = _consumer(page, "Second try")
+        expect(lost.locator(".ticks")).to_have_attribute("data-status", "failed", timeout=LONG)
+        sandbox_services.fault_clear()
+        lost.get_by_role("button", name="Retry").click()
+        expect(lost.locator(".ticks")).to_have_attribute(
+            "data-status", re.compile("sent|accepted|read"), timeout=LONG
+        )
+        expect(_agent(page, "You said: Second try")).to_be_visible(timeout=LONG)
+        expect(lost).to_have_count(1)
+    assert _stored(conversation_id, "Late but there") == 1
+    assert _stored(conversation_id, "Second try") == 1
+    assert script_errors == []

@@ -7,7 +7,6 @@ the event loop, and never inside a transaction.
 
 import logging
 import secrets
-import uuid
 from dataclasses import dataclass, field
 
 from django.utils.crypto import salted_hmac

@@ -442,5 +442,14 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # urllib3 logs each request line, query string included (swift's temp_url_sig), at DEBUG.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "urllib3": {"level": "INFO"}},
+    # Each request is logged once, by core.logs.access (time, request id, status, duration):
+    # no handler of Django's own on "django" (it printed a bare "Not Found: /x" line when
+    # DEBUG is on), and django.request only for 5xx (it repeated every 4xx). daphne's own
+    # access line is off too (connector_site.serve).
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3": {"level": "INFO"},
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"level": "ERROR"},
+    },
 }

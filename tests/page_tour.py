@@ -103,6 +103,7 @@ PAGES = [
 EXCLUDED = {
     "accounts:logout": "POST only: the Log out button of every page",
     "health": "JSON for load balancers",
+    "favicon": "a redirect to the static icon (tests/test_every_page_browser.py checks it)",
     "apps_admin:secret": "POST only, JSON: the Reveal and Copy buttons of the app page",
     "apps_admin:enable": "POST only: a button of the app page",
     "apps_admin:disable": "POST only: a button of the app page",

@@ -35,6 +35,17 @@ def test_a_new_named_url_is_reported():
     assert page_tour.uncovered({"admin:anything"}) == set()
 
 
+def test_every_page_has_an_icon_that_is_served(daphne, page):
+    answers = []
+    page.on("response", lambda response: answers.append((response.url, response.status)))
+    page.goto(f"{daphne.url}/accounts/login/")
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert icon.endswith(".svg")
+    assert page.request.get(f"{daphne.url}{icon}").status == 200
+    assert page.request.get(f"{daphne.url}/favicon.ico").status == 200  # after its redirect
+    assert [answer for answer in answers if answer[1] >= 400] == []
+
+
 def _data(page, daphne, settings) -> dict:
     """A demo app with a conversation answered by the sandbox's agent, and its webhooks."""
     settings.SANDBOX_WEBHOOK_RETRY_SCALE = 0.01

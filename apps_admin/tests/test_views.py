@@ -9,6 +9,7 @@ import pytest
 from apps_admin import manifest
 from apps_admin.models import Installation
 from apps_admin.tests.conftest import create_data, creds_of, posted
+from conftest import BASE_DIR
 from liveperson import app_install
 from sandbox.models import LoginSession
 
@@ -180,6 +181,16 @@ def test_create_shows_client_id_and_a_masked_secret(admin_client):
     assert secret not in response.content.decode()
     assert b"Reveal" in response.content
     assert b"Copy" in response.content
+
+
+def test_the_create_form_says_what_a_real_liveperson_needs_and_how_to_forward(admin_client):
+    html = admin_client.get(CREATE_URL).content.decode()
+
+    hint = html[html.index('data-testid="endpoint-hint"') :][:700]
+    assert "public <code>https://</code> address" in hint
+    assert "<code>connector-site listen</code>" in hint
+    assert "Receive webhooks on your laptop" in hint
+    assert "Receive webhooks on your laptop" in (BASE_DIR / "README.md").read_text()
 
 
 def test_create_with_demo_points_every_endpoint_at_this_site_keeping_the_port(admin_client):

@@ -222,14 +222,19 @@ class AccountEventStream:
     # --- Sending, once every conversation of a notification has reached it ---
 
     async def _released(self, events: list[dict]) -> None:
-        if not events:
-            return
+        touched = {}
         for event in events:
             follower = self.followers[event["conversation"]]
+            # A notification's events may be released in two parts (a catch-up's
+            # batch ends between them): once it is sent, the rest of it is too.
+            if event["seq"] <= follower.sent_seq:
+                continue
             if not follower.pending or follower.pending[-1] != event["delivery"]:
                 follower.pending.append(event["delivery"])
-        await self._load([e["delivery"] for e in events if e["delivery"] not in self.notifications])
-        await self._send_ready()
+            touched[follower.pk] = follower
+        if touched:
+            await self._load([d for f in touched.values() for d in f.pending if d not in self.notifications])
+            await self._send_ready(list(touched.values()))
 
     async def _load(self, delivery_ids: list[int]) -> None:
         if not delivery_ids:
@@ -245,28 +250,32 @@ class AccountEventStream:
             )
             await self._follow(starts)
 
-    async def _send_ready(self) -> None:
-        progress = True
-        while progress:
-            progress = False
-            for follower in list(self.followers.values()):
-                if follower.pending and await self._send_head(follower.pending[0]):
-                    progress = True
+    async def _send_ready(self, todo: list["_Follower"]) -> None:
+        """Send what heads the given conversations, and what that lets through in others."""
+        while todo:
+            follower = todo.pop()
+            while follower.pending:
+                spans = await self._send_head(follower)
+                if spans is None:
+                    break
+                todo.extend(other for other in spans if other is not follower)
 
-    async def _send_head(self, delivery_id: int) -> bool:
-        """Send the notification when it heads every followed conversation it spans."""
+    async def _send_head(self, follower: "_Follower") -> list["_Follower"] | None:
+        """Send the follower's next notification if it heads every followed conversation
+        it spans: those conversations, or None when it must wait."""
+        delivery_id = follower.pending[0]
         message = self.notifications.get(delivery_id)
-        spans = [int(pk) for pk in (message or {}).get("positions", ()) if int(pk) in self.followers]
-        heads = [self.followers[pk].pending for pk in spans]
-        if message is not None and not all(pending and pending[0] == delivery_id for pending in heads):
-            return False
-        for follower in self.followers.values():
-            if follower.pending and follower.pending[0] == delivery_id:
-                follower.pending.popleft()
+        positions = message["positions"] if message is not None else {}
+        spans = [self.followers[int(pk)] for pk in positions if int(pk) in self.followers] or [follower]
+        if not all(other.pending and other.pending[0] == delivery_id for other in spans):
+            return None
+        for other in spans:
+            other.pending.popleft()
+            other.sent_seq = max(other.sent_seq, positions.get(str(other.pk), 0))
         self.notifications.pop(delivery_id, None)
         if message is not None and self.subscription.client_id in ("", message["client_id"]):
             await self.send_json(message)
-        return True
+        return spans
 
 
 class _Follower:
@@ -277,6 +286,7 @@ class _Follower:
         self.stream, self.pk = stream, pk
         self.order = EventOrder(seq, fill_gap=self.catch_up)
         self.pending: deque[int] = deque()
+        self.sent_seq = seq  # the last seq of the notifications sent
 
     @property
     def last_seq(self) -> int:

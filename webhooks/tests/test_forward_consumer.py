@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from accounts import access_tokens
 from accounts.models import User
 from connector_site.asgi import application
-from webhooks import notifications, payloads, store
+from webhooks import forwarding, notifications, payloads, store
 from webhooks.consumers import ForwardConsumer
 from webhooks.models import Conversation, Delivery
 from webhooks.tests.conftest import accepted_record, post_signed
@@ -244,4 +244,17 @@ async def test_it_follows_one_conversation_once_it_exists(installation, token):
     assert list(frame["conversations"].values()) == [OTHER_CONVERSATION]
     assert frame["event_types"] == ["ContentEvent"]
     assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_a_notification_caught_up_in_two_batches_is_sent_once(installation, token, monkeypatch):
+    monkeypatch.setattr(forwarding, "BATCH", 1)  # each catch-up query returns one event
+    _, raw = token
+    await post_signed(payloads.messaging(payloads.content(1), payloads.content(2)))
+    await post_signed(payloads.messaging(payloads.content(3)))
+
+    communicator, _ = await _subscribed(raw, cursor={"origin": 0, "seqs": {}})
+    frames = await _until_live(communicator)
+
+    assert [list(f["positions"].values()) for f in frames] == [[2], [3]]
     await communicator.disconnect()

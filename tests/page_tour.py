@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from sandbox import services as sandbox_services
+
 WIDTHS = {"phone": (390, 844), "laptop": (1280, 800)}
 
 
@@ -23,6 +25,8 @@ class Page:
     logged_in: bool = True
     label: str = ""  # when one URL name is shown in two states
     in_view: list[str] = field(default_factory=list)  # must not need sideways scrolling, at 1280 px
+    fault: str = ""  # a sandbox fault mode set for the visit: the page as LivePerson fails
+    status: int = 200  # the page's own answer
 
     @property
     def slug(self) -> str:
@@ -54,6 +58,21 @@ PAGES = [
     ),
     # Logged in, with a demo app, a conversation and its webhooks.
     Page("home", _fixed("/"), ["[data-testid=apps-table]", "[data-testid=create-app]"]),
+    Page(
+        "home",
+        _fixed("/"),
+        ["[data-testid=stale-list]", "[data-testid=list-error]", "[data-testid=apps-table]"],
+        label="LivePerson down",
+        fault="down",
+    ),
+    Page(
+        "apps_admin:detail",
+        lambda data: f"/apps/{data['client_id']}/",
+        ["[data-testid=liveperson-unavailable]"],
+        label="LivePerson down",
+        fault="down",
+        status=503,
+    ),
     Page("apps_admin:create", _fixed("/apps/new/"), ["main form button[type=submit]"]),
     Page(
         "apps_admin:detail",
@@ -194,6 +213,15 @@ class Watch:
         if response.status >= 400:
             self.problems.append(f"HTTP {response.status}: {response.url}")
 
+    def expect(self, url: str, status: int | None) -> None:
+        """The page's own answer was meant to be `status`: not a problem of its own."""
+        self.problems = [
+            problem
+            for problem in self.problems
+            if problem != f"HTTP {status}: {url}"
+            and not (status and status >= 400 and problem.startswith("console: Failed to load resource"))
+        ]
+
     def take(self) -> list[str]:
         problems, self.problems = self.problems, []
         return problems
@@ -211,10 +239,18 @@ def visit(page, base_url: str, tour_page: Page, data: dict, watch: Watch, *, wid
     """Open one page at one width; the problems found, empty when it is right."""
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
     watch.take()
-    response = page.goto(f"{base_url}{tour_page.path(data)}")
-    page.wait_for_load_state("load")
-    page.wait_for_timeout(150)  # let the page's scripts draw
-    problems = [] if response and response.ok else [f"HTTP {response.status if response else '?'}"]
+    if tour_page.fault:
+        sandbox_services.fault_set(mode=tour_page.fault)
+    try:
+        response = page.goto(f"{base_url}{tour_page.path(data)}")
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(150)  # let the page's scripts draw
+    finally:
+        if tour_page.fault:
+            sandbox_services.fault_clear()
+    status = response.status if response else None
+    problems = [] if status == tour_page.status else [f"HTTP {status}, not {tour_page.status}"]
+    watch.expect(response.url if response else "", status)
     overflow = page.evaluate(OVERFLOW)
     if overflow > 0:
         problems.append(f"{overflow} px wider than the window")

@@ -7,6 +7,7 @@ The conversation's socket is the shared event stream of webhooks/streaming.py
 
 import asyncio
 import logging
+from collections import Counter
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -82,6 +83,11 @@ class AccountDeliveriesConsumer(AsyncJsonWebsocketConsumer):
 NOT_AUTHENTICATED = 4401
 BAD_REQUEST = 4400
 TOKEN_REVOKED = 4401
+TOO_MANY_STREAMS = 4429
+# One laptop needs a stream or two; each may follow thousands of conversations, so a
+# token's streams are bounded (per process: a bound on work, not an exact quota).
+MAX_STREAMS_PER_TOKEN = 5
+_open_streams: Counter[int] = Counter()
 
 
 class ForwardConsumer(AccountEventStream, AsyncJsonWebsocketConsumer):
@@ -108,11 +114,19 @@ class ForwardConsumer(AccountEventStream, AsyncJsonWebsocketConsumer):
         if self.token is None:
             return await self.close(code=NOT_AUTHENTICATED)
         await self.accept()
+        if _open_streams[self.token.pk] >= MAX_STREAMS_PER_TOKEN:
+            # Accepted first: a refused handshake cannot say why (daphne answers 403).
+            await self.send_json({"type": "error", "error": "too many open streams for this token"})
+            return await self.close(code=TOO_MANY_STREAMS)
+        _open_streams[self.token.pk] += 1
         self.checking = asyncio.get_running_loop().create_task(self._check_periodically())
 
     async def disconnect(self, code):
         if self.checking is not None:
             self.checking.cancel()
+            _open_streams[self.token.pk] -= 1
+            if not _open_streams[self.token.pk]:
+                del _open_streams[self.token.pk]
         await self.stream_leave()
 
     async def receive_json(self, content, **kwargs):

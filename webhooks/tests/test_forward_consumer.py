@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from accounts import access_tokens
 from accounts.models import User
 from connector_site.asgi import application
-from webhooks import forwarding, notifications, payloads, store
+from webhooks import consumers, forwarding, notifications, payloads, store
 from webhooks.consumers import ForwardConsumer
 from webhooks.models import Conversation, Delivery
 from webhooks.tests.conftest import accepted_record, post_signed
@@ -258,3 +258,20 @@ async def test_a_notification_caught_up_in_two_batches_is_sent_once(installation
 
     assert [list(f["positions"].values()) for f in frames] == [[2], [3]]
     await communicator.disconnect()
+
+
+async def test_a_token_has_a_bounded_number_of_open_streams(installation, token):
+    _, raw = token
+    opened = [_socket(raw) for _ in range(consumers.MAX_STREAMS_PER_TOKEN)]
+    for communicator in opened:
+        assert (await communicator.connect())[0]
+
+    refused = _socket(raw)
+    assert (await refused.connect())[0]
+    assert (await refused.receive_json_from(timeout=5))["error"] == "too many open streams for this token"
+    assert (await refused.receive_output(timeout=5))["code"] == 4429
+    await opened[0].disconnect()
+    again = _socket(raw)
+    assert (await again.connect())[0]
+    for communicator in [*opened[1:], again]:
+        await communicator.disconnect()

@@ -154,6 +154,15 @@ def delivery_events(*, delivery: Delivery) -> QuerySet[Event]:
     return delivery.events.select_related("conversation").defer("payload").order_by("pk")
 
 
+def delivery_events_described(*, delivery: Delivery) -> list[Event]:
+    """The delivery's events, each with `described` (who made it, its summary). The
+    payloads together are at most the stored body (WEBHOOK_MAX_BODY_BYTES)."""
+    events = list(delivery.events.select_related("conversation").order_by("pk"))
+    for event in events:
+        event.described = describe.describe(event.event_type, event.payload)
+    return events
+
+
 def delivery_events_related(events: list[Event], *, account_id: str) -> list[Event]:
     """The events, each with `related`: what other apps know of its conversation (its demo chat)."""
     ids = {event.conversation.conversation_id for event in events if event.conversation is not None}

@@ -77,7 +77,7 @@ def delivery_detail(request, pk):
     delivery = get_object_or_404(deliveries, pk=pk)
     body, body_is_json = selectors.body_pretty(delivery.body)
     events = selectors.delivery_events_related(
-        list(selectors.delivery_events(delivery=delivery)), account_id=delivery.account_id
+        selectors.delivery_events_described(delivery=delivery), account_id=delivery.account_id
     )
     context = {
         "delivery": delivery,

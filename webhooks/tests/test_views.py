@@ -1,6 +1,7 @@
 """The events and conversations pages, on rows made with the ORM (not the receiver)."""
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -532,8 +533,11 @@ def test_the_detail_lists_the_events_it_created(logged_in):
 
     html = logged_in.get(f"{EVENTS}{delivery.pk}/").content.decode()
 
-    assert "<td>1</td>\n          <td>ContentEvent</td>" in html
-    assert "<td>2</td>\n          <td>AcceptStatusEvent</td>" in html
+    assert re.search(
+        r"<td>1</td>\s*<td><span class=\"sender [a-z]+\"[^>]*>[a-z]+</span></td>\s*<td>ContentEvent</td>",
+        html,
+    )
+    assert re.search(r"<td>2</td>\s*<td><span[^>]*>[a-z]+</span></td>\s*<td>AcceptStatusEvent</td>", html)
     assert html.count(f'href="/conversations/{conv.pk}/"') == 2
 
 
@@ -597,11 +601,11 @@ def test_a_conversation_row_shows_id_consumer_state_app_time_count_and_links(log
         f'<a href="/conversations/{conv.pk}/" title="{conv.conversation_id}"><code>5491c2f1…</code></a>'
         in html
     )
-    assert '<td class="consumer">Kim</td>' in html
-    assert '<td class="state"><span class="badge demo">CLOSE · stage OPEN</span></td>' in html
+    assert '<td class="consumer" data-label="consumer">Kim</td>' in html
+    assert '<span class="badge demo">CLOSE · stage OPEN</span></td>' in html
     assert '<td class="app">Support bot</td>' in html
     assert "2030-01-01 10:00:00" in html
-    assert '<td class="count">2</td>' in html
+    assert '<td class="count" data-label="events">2</td>' in html
     assert f'href="/events/?conversation={conv.conversation_id}">deliveries</a>' in html
     assert f'<a href="/chat/{chat.pk}/" data-testid="demo-chat-link">demo chat</a>' in html
 
@@ -611,8 +615,8 @@ def test_a_conversation_without_a_demo_chat_or_a_state_says_so(logged_in):
 
     html = logged_in.get(CONVERSATIONS).content.decode()
 
-    assert '<td class="consumer">–</td>' in html
-    assert '<td class="state">–</td>' in html
+    assert '<td class="consumer" data-label="consumer">–</td>' in html
+    assert '<td class="state" data-label="state">–</td>' in html
     assert "demo-chat-link" not in html
 
 
@@ -862,3 +866,22 @@ def test_the_delivery_detail_links_each_conversation_to_its_demo_chat(logged_in,
 
     assert html.count('data-testid="demo-chat-link"') == 1
     assert f'<a href="/chat/{chat.pk}/" data-testid="demo-chat-link">demo chat</a>' in html
+
+
+def test_the_detail_says_who_sent_each_event_and_what_it_says(logged_in):
+    delivery = factories.delivery()
+    consumer = {**factories.content_payload("from Kim"), "originatorMetadata": {"role": "CONSUMER"}}
+    conv = factories.conversation()
+    factories.event(conv, delivery, payload=consumer)
+    factories.event(
+        conv,
+        delivery,
+        event_type="ChatStateEvent",
+        payload={"event": {"chatState": "COMPOSING"}},
+    )
+
+    html = logged_in.get(f"{EVENTS}{delivery.pk}/").content.decode()
+
+    assert '<span class="sender consumer" title="CONSUMER">consumer</span>' in html
+    assert "<td>from Kim</td>" in html
+    assert "<td>COMPOSING</td>" in html

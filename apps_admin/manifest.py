@@ -148,8 +148,19 @@ def new_installation(*, name: str, description: str, endpoint: str = "") -> dict
     }
 
 
+# The installation page's table names the conversation webhook so; its example, the Webhooks
+# pages and the original app say cqm.… (docs/LIVEPERSON.md, 'Installation JSON'): an app made
+# elsewhere may use either, and is read (and saved back) with the cqm.… key.
+CONVERSATION_WEBHOOK_ALIAS = "ms.MessagingEventNotification.ExConversationChangeNotification"
+
+
 def webhooks_of(installation: dict) -> dict:
-    return (installation.get("capabilities") or {}).get("webhooks") or {}
+    webhooks = (installation.get("capabilities") or {}).get("webhooks") or {}
+    if CONVERSATION_WEBHOOK_ALIAS not in webhooks:
+        return webhooks
+    read = {key: value for key, value in webhooks.items() if key != CONVERSATION_WEBHOOK_ALIAS}
+    read.setdefault("cqm.ExConversationChangeNotification", webhooks[CONVERSATION_WEBHOOK_ALIAS])
+    return read
 
 
 def endpoints_of(installation: dict) -> dict[str, str]:

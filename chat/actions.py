@@ -5,6 +5,8 @@ Each action is one or more Send API or swift calls, recorded for the requests
 console. Synchronous HTTP calls: consumers run them off the event loop.
 """
 
+import json
+
 from django.conf import settings
 
 from chat import console, files, sdes, tokens
@@ -18,6 +20,9 @@ MAX_TEXT_LENGTH = 5000
 CLOSED_BY_CONSUMER = "Closed by consumer"
 # TTRField needs a value; the Messaging Window API's own example marks urgent with 300 s.
 URGENT_RESPONSE_SECONDS = 300
+# Click metadata a page may send back (it comes from the agent's message, through the browser).
+MAX_METADATA_ITEMS = 10
+MAX_METADATA_CHARS = 4000
 
 
 def conversation_send_text(*, conversation: ChatConversation, text: str, metadata: list | None = None) -> int:
@@ -63,6 +68,48 @@ def conversation_receipt(
     if dialog_id is not None and dialog_id != conversation.dialog_id:
         return
     _publish(conversation, send_api.accept_status_event(status, sequences))
+
+
+def conversation_click(
+    *,
+    conversation: ChatConversation,
+    text: str,
+    metadata,
+    sequence=None,
+    dialog_id: str | None = None,
+) -> int:
+    """A click on an agent's button or quick reply: with click metadata (e.g. ExternalId)
+    and the clicked message's sequence, first an ACTION on that message carrying the
+    metadata, then the button's text with it, as the survey answers do
+    (docs/LIVEPERSON.md, 'Rich content and quick replies'). Without either, just the text."""
+    metadata = checked_metadata(metadata)
+    on_this_dialog = dialog_id is None or dialog_id == conversation.dialog_id
+    if metadata and _is_sequence(sequence) and on_this_dialog:
+        _check_open(conversation)
+        _publish(conversation, send_api.accept_status_event("ACTION", [sequence]), metadata=metadata)
+    return conversation_send_text(conversation=conversation, text=text, metadata=metadata or None)
+
+
+def checked_metadata(metadata) -> list[dict]:
+    """Click metadata from the page, bounded: a short list of small objects; an ExternalId
+    has a string id of at most 64 characters (developer-center
+    assets/schema/infra/metadata/ExternalId.json). ChatError otherwise."""
+    if metadata is None:
+        return []
+    if not isinstance(metadata, list) or len(metadata) > MAX_METADATA_ITEMS:
+        raise ChatError(f"Click metadata is a list of at most {MAX_METADATA_ITEMS} items.")
+    if not all(isinstance(item, dict) for item in metadata) or len(json.dumps(metadata)) > MAX_METADATA_CHARS:
+        raise ChatError("Click metadata is a short list of objects.")
+    for item in metadata:
+        if item.get("type") == "ExternalId":
+            external_id = item.get("id")
+            if not isinstance(external_id, str) or not 0 < len(external_id) <= 64:
+                raise ChatError("An ExternalId has an id of 1 to 64 characters.")
+    return metadata
+
+
+def _is_sequence(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def survey_answer(*, conversation: ChatConversation, sequence: int, text: str, metadata: list) -> int:

@@ -352,8 +352,14 @@ def _carry_out(chat: ChatConversation, content: dict) -> int | None:
     if action == "send_text":
         return actions.conversation_send_text(conversation=chat, text=_text(content))
     if action == "quick_reply":
-        metadata = content.get("metadata") if isinstance(content.get("metadata"), list) else None
-        return actions.conversation_send_text(conversation=chat, text=_text(content), metadata=metadata)
+        dialog = content.get("dialog")
+        return actions.conversation_click(
+            conversation=chat,
+            text=_text(content),
+            metadata=content.get("metadata"),
+            sequence=content.get("sequence"),
+            dialog_id=dialog if isinstance(dialog, str) else None,
+        )
     if action == "survey_answer":
         return actions.survey_answer(
             conversation=chat,

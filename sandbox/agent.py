@@ -74,6 +74,9 @@ HELP_TEXT = (
     "quick (quick replies), help (this list). Anything else I repeat."
 )
 QUICK_TEXT = "Pick one:"
+PICKED_TEXT = "You picked"
+# The card's button with click metadata: an ACTION carrying it gets "You picked <id>."
+CARD_EXTERNAL_ID = "sandbox-order-1001"
 SURVEY_GREETING = "Hello, I'm the survey bot and I would like to collect your feedback on your conversation."
 SURVEY_THANKS = "Thank you for your time."
 SURVEY_ID = "90001001"
@@ -156,6 +159,10 @@ def _plan_consumer_event(conversation, record):
         if conversation.agent_mode == MessagingConversation.AgentMode.HUMAN
         else _plan_auto_message(conversation, record)
     )
+    picked = clicked_external_id(record)
+    if picked and conversation.agent_mode != MessagingConversation.AgentMode.HUMAN:
+        dialog = {"dialog_id": record.dialog.dialog_id}
+        return auto + [("reply", "reply", {**dialog, "event": text_event(f"{PICKED_TEXT} {picked}.")})]
     if record.event.get("type") != "ContentEvent":
         return auto  # receipts, chat states and survey ACTIONs need no answer
     if record.dialog.dialog_type == Dialog.Type.POST_SURVEY:
@@ -231,6 +238,20 @@ def reply_event(consumer_event: dict) -> dict:
     return text_event(f"You said: {text}")
 
 
+def clicked_external_id(record: MessagingEvent) -> str:
+    """The ExternalId of a consumer's ACTION on a MAIN-dialog message (a click on a button
+    with click metadata, docs/LIVEPERSON.md, 'Rich content and quick replies'), or ""."""
+    event = record.event
+    if event.get("type") != "AcceptStatusEvent" or event.get("status") != "ACTION":
+        return ""
+    if record.dialog.dialog_type != Dialog.Type.MAIN:
+        return ""
+    for item in record.metadata if isinstance(record.metadata, list) else []:
+        if isinstance(item, dict) and item.get("type") == "ExternalId" and isinstance(item.get("id"), str):
+            return item["id"]
+    return ""
+
+
 def text_event(text: str) -> dict:
     return {"type": "ContentEvent", "contentType": "text/plain", "message": text}
 
@@ -266,6 +287,15 @@ def rich_card() -> dict:
             {"type": "image", "url": image_url, "caption": "A picture", "tooltip": "A picture"},
             {"type": "text", "text": "Buttons send text or open a link; the map opens a place."},
             button("Say hello", [publish_text("hello")]),
+            button(
+                "Order 1001", [publish_text("Order 1001")], [{"type": "ExternalId", "id": CARD_EXTERNAL_ID}]
+            ),
+            {
+                "type": "template",
+                "templateType": "quickReply",
+                "title": "Was this card useful?",
+                "resp": ["Yes", "No"],
+            },
             button(
                 "LivePerson docs",
                 [{"type": "link", "uri": "https://developers.liveperson.com/", "name": "LivePerson docs"}],

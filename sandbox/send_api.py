@@ -302,7 +302,18 @@ def _valid_hosted_file(caller: Caller, message) -> None:
 def _valid_metadata(metadata):
     if metadata is not None and not isinstance(metadata, list):
         raise RequestInvalidError("metadata must be a list")
+    for item in metadata or []:
+        if isinstance(item, dict) and item.get("type") == "ExternalId":
+            _valid_external_id(item)
     return metadata
+
+
+def _valid_external_id(item: dict) -> None:
+    """ExternalId: only `type` and an `id` of at most 64 characters (developer-center
+    assets/schema/infra/metadata/ExternalId.json, additionalProperties false)."""
+    external_id = item.get("id")
+    if set(item) != {"type", "id"} or not isinstance(external_id, str) or len(external_id) > 64:
+        raise RequestInvalidError("An ExternalId is {type, id} with an id of at most 64 characters")
 
 
 def _required_text(body: dict, key: str) -> str:

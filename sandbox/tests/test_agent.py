@@ -159,12 +159,14 @@ def test_rich_gives_a_card_with_quick_replies(conversation):
         "text",
         "button",
         "button",
+        "template",
+        "button",
         "map",
     ]
     actions = [
         element["click"]["actions"][0]["type"] for element in content["elements"] if "click" in element
     ]
-    assert actions == ["publishText", "link", "navigate"]
+    assert actions == ["publishText", "publishText", "link", "navigate"]
     assert reply.event["quickReplies"]["type"] == "quickReplies"
     assert [r["title"] for r in reply.event["quickReplies"]["replies"]] == ["help", "rich", "quick"]
     rich = [c for c in messaging_changes(conversation) if c["event"]["type"] == "RichContentEvent"]

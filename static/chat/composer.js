@@ -49,9 +49,17 @@ function retryLater(bubble, action, since) {
   };
 }
 
-export function sendQuickReply(text, metadata) {
+// `source` is the clicked agent message (its dialogId and sequence): with metadata, the
+// server first sends an ACTION on it carrying the metadata (chat.actions conversation_click).
+export function sendQuickReply(text, metadata, source) {
   const action = { action: "quick_reply", text };
-  if (Array.isArray(metadata) && metadata.length) action.metadata = metadata;
+  if (Array.isArray(metadata) && metadata.length) {
+    action.metadata = metadata;
+    if (source && typeof source.sequence === "number") {
+      action.sequence = source.sequence;
+      action.dialog = source.dialogId;
+    }
+  }
   return sendAction(action, text);
 }
 

@@ -65,7 +65,7 @@ function agentMessage(change, lpEvent, when) {
 function fillMessage(bubble, change, lpEvent) {
   const body = bubble.querySelector(".body");
   if (lpEvent.type === "RichContentEvent") {
-    const rendered = renderStructured(lpEvent.content);
+    const rendered = renderStructured(lpEvent.content, change);
     body.append(rendered || element("em", "", "(rich content this page cannot show)"));
   } else if (lpEvent.contentType === "hosted/file" && isObject(lpEvent.message)) {
     body.append(fileFigure(lpEvent.message));
@@ -136,7 +136,10 @@ function historyBubble(record) {
   const bubble = bubbleFor(fromConsumer ? "consumer" : "agent", fromConsumer ? "You" : "Agent", record.time);
   const body = bubble.querySelector(".body");
   if (record.kind === "file" && isObject(record.file)) body.append(fileFigure(record.file));
-  else if (record.kind === "rich") body.append(renderStructured(record.content) || element("em", "", "(rich content)"));
+  else if (record.kind === "rich") {
+    const source = { dialogId: record.dialog_id, sequence: record.seq };
+    body.append(renderStructured(record.content, source) || element("em", "", "(rich content)"));
+  }
   else body.append(element("span", "text", record.text || ""));
   if (fromConsumer) setTicks(bubble, "sent");
   return bubble;

@@ -25,7 +25,7 @@ function quickReplyClicked(reply, change, box) {
   const title = String(reply.title || "");
   const sent = conversation && conversation.in_survey && change.dialogId === conversation.dialog_id
     ? sendAction({ action: "survey_answer", sequence: change.sequence, text: title, metadata: metadata || [] }, title)
-    : sendQuickReply(publishedText(click) || title, metadata);
+    : sendQuickReply(publishedText(click) || title, metadata, change);
   if (sent) box.querySelectorAll("button").forEach((button) => { button.disabled = true; });
 }
 

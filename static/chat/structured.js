@@ -2,7 +2,9 @@
 import { sendQuickReply } from "./composer.js";
 import { element, isObject, mapUrl, openInNewTab, safeUrl } from "./util.js";
 
-export function renderStructured(content) {
+// `source` is the agent message it came in ({dialogId, sequence}): a click with metadata
+// answers that message with an ACTION (composer.js sendQuickReply).
+export function renderStructured(content, source) {
   if (typeof content === "string") {
     try {
       content = JSON.parse(content); // the messaging history keeps it as a JSON string
@@ -10,21 +12,22 @@ export function renderStructured(content) {
       return null;
     }
   }
-  return renderElement(content);
+  return renderElement(content, source);
 }
 
-function renderElement(item) {
+function renderElement(item, source) {
   if (!isObject(item)) return null;
-  const node = nodeFor(item);
+  const node = nodeFor(item, source);
   if (!node) return null; // unknown element types are left out, as LivePerson's own renderer does
   if (item.tooltip) node.title = String(item.tooltip);
   applyStyle(node, item.style);
-  if (isObject(item.click)) addClick(node, item.click);
+  if (isObject(item.click)) addClick(node, item.click, source);
   return node;
 }
 
-function nodeFor(item) {
-  if (item.type === "vertical" || item.type === "horizontal") return layoutElement(item);
+function nodeFor(item, source) {
+  if (item.type === "vertical" || item.type === "horizontal") return layoutElement(item, source);
+  if (item.type === "template") return templateElement(item, source);
   if (item.type === "text") return element("p", "sc sc-text", item.text || "");
   if (item.type === "image") return imageElement(item);
   if (item.type === "button") {
@@ -37,10 +40,30 @@ function nodeFor(item) {
   return null;
 }
 
-function layoutElement(item) {
+// A `template` element of templateType quickReply: its title and one button per `resp`
+// text, which a click sends (developer-center assets/schema/ms/richContent/basic.json).
+function templateElement(item, source) {
+  if (item.templateType !== "quickReply") return null;
+  const node = element("div", "sc sc-template");
+  node.append(element("p", "sc sc-text", item.title || ""));
+  const replies = element("div", "quick-replies");
+  (Array.isArray(item.resp) ? item.resp : []).filter((text) => typeof text === "string").forEach((text) => {
+    const button = element("button", "secondary outline", text);
+    button.type = "button";
+    const metadata = isObject(item.click) ? item.click.metadata : undefined;
+    button.addEventListener("click", () => {
+      if (sendQuickReply(text, metadata, source)) replies.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    });
+    replies.append(button);
+  });
+  node.append(replies);
+  return node;
+}
+
+function layoutElement(item, source) {
   const node = element("div", `sc sc-${item.type}`);
   (Array.isArray(item.elements) ? item.elements : []).forEach((child) => {
-    const rendered = renderElement(child);
+    const rendered = renderElement(child, source);
     if (rendered) node.append(rendered);
   });
   return node;
@@ -79,7 +102,7 @@ function applyStyle(node, style) {
   if (typeof style["background-color"] === "string") node.style.backgroundColor = style["background-color"];
 }
 
-function addClick(node, click) {
+function addClick(node, click, source) {
   const actions = Array.isArray(click.actions) ? click.actions.filter(isObject) : [];
   if (!actions.length) return;
   if (node.tagName !== "BUTTON" && node.tagName !== "A") {
@@ -89,13 +112,13 @@ function addClick(node, click) {
   }
   node.addEventListener("click", (domEvent) => {
     domEvent.preventDefault();
-    actions.forEach((action) => runAction(action, click.metadata, node));
+    actions.forEach((action) => runAction(action, click.metadata, node, source));
   });
 }
 
-function runAction(action, metadata, node) {
+function runAction(action, metadata, node, source) {
   if (action.type === "publishText" && typeof action.text === "string") {
-    sendQuickReply(action.text, metadata);
+    sendQuickReply(action.text, metadata, source);
   } else if (action.type === "link") {
     openInNewTab(safeUrl(action.uri));
   } else if (action.type === "navigate") {

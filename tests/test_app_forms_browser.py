@@ -61,6 +61,21 @@ def test_leaving_a_changed_form_asks_first_and_an_unchanged_one_does_not(app_pag
     assert dialogs == ["beforeunload"]
 
 
+def test_leaving_a_form_whose_save_failed_asks_first(app_page):
+    page = app_page
+    page.get_by_role("button", name="Edit").click()
+    page.locator("#id_basic-name").fill("")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("error-summary")).to_be_focused()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+
+    page.get_by_role("link", name="Apps", exact=True).first.click()
+    page.wait_for_timeout(300)
+
+    assert dialogs == ["beforeunload"]
+
+
 def test_saving_a_changed_form_does_not_ask(app_page):
     page = app_page
     page.get_by_role("button", name="Edit").click()

@@ -28,7 +28,9 @@
   function warnBeforeLeavingUnsaved() {
     const forms = Array.from(document.querySelectorAll("form[data-warn-unsaved]"));
     if (!forms.length) return;
-    const saved = new Map(forms.map((form) => [form, snapshot(form)]));
+    // After a failed save nothing on the page is saved yet: leaving it loses what was typed.
+    const failed = Boolean(document.querySelector("[data-error-summary]"));
+    const saved = new Map(forms.map((form) => [form, failed ? null : snapshot(form)]));
     let submitting = false;
     forms.forEach((form) => form.addEventListener("submit", () => { submitting = true; }));
     window.addEventListener("beforeunload", (event) => {

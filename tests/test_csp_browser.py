@@ -66,10 +66,11 @@ def _png() -> bytes:
 def own_daphne(transactional_db, monkeypatch):
     """A daphne that knows its own address (SANDBOX_HOST), as under `make run`: the
     sandbox agent's card then has its picture on the page's origin, not on
-    127.0.0.1:8000. Its agent answers at once."""
+    127.0.0.1:8000. Its agent answers at once, and a new app's webhooks come at once."""
     port = conftest.free_port()
     monkeypatch.setattr(conftest, "free_port", lambda: port)
     sandbox_services.sandbox_seed()
+    conftest.webhooks_at_once()
     with conftest.running_daphne(SANDBOX_HOST=f"127.0.0.1:{port}", SANDBOX_AGENT_DELAY_SCALE="0") as server:
         yield server
 

@@ -40,6 +40,7 @@ Deviations from (additions to) the chat contract:
 """
 
 import asyncio
+import itertools
 import logging
 import time
 
@@ -75,6 +76,9 @@ RECEIPTS_WAITING = 50
 # A retry names when its message was first sent; older than this, it is a new message.
 RETRY_WINDOW_MS = 60 * 60 * 1000
 NOT_ARRIVED = "LivePerson did not answer, and the message has not arrived."
+# Checking a message after a timeout: the stored events at every poll, the history at every
+# HISTORY_EVERY_POLLS-th and the last.
+HISTORY_EVERY_POLLS = 5
 
 
 class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
@@ -250,9 +254,11 @@ class ChatConsumer(ConversationEventStream, AsyncJsonWebsocketConsumer):
         is the consumer told it was not sent (and may retry, with `since`)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + settings.CHAT_SEND_RECONCILE_SECONDS
-        while True:
+        for polls in itertools.count(1):
             last = loop.time() >= deadline
-            found = await self._find_sent(outgoing, with_history=last)
+            # The history now and then too: while a new app's webhooks are not active, it
+            # is the only record (chat.activation).
+            found = await self._find_sent(outgoing, with_history=last or polls % HISTORY_EVERY_POLLS == 0)
             if found is not None:
                 return await self._confirm(ref, found)
             if last:

@@ -84,3 +84,24 @@ async def test_no_notice_once_the_conversation_has_webhooks(admin, chat_app, wor
     frames = await frames_until(communicator, lambda f: f["type"] == "requests")
     assert not {"webhooks_pending", "history"} & {f["type"] for f in frames}
     await communicator.disconnect()
+
+
+async def test_a_slow_send_during_the_delay_is_found_in_the_history(
+    not_recognised_yet, admin, chat_app, workers, sandbox, settings
+):
+    chat = await off_loop(start)(admin, chat_app, first_message="")
+    communicator = socket(f"/ws/chat/{chat.pk}/", admin)
+    assert (await communicator.connect())[0]
+    await frames_until(communicator, lambda f: f["type"] == "webhooks_pending")
+    settings.LIVEPERSON_READ_TIMEOUT = 0.5
+    settings.CHAT_SEND_RECONCILE_SECONDS = 60  # far longer than the test may wait: found before
+    settings.CHAT_RECONCILE_POLL_SECONDS = 0.2
+    await off_loop(sandbox.fault)("slow", service="asyncMessagingEnt", delay=1.5)
+
+    await communicator.send_json_to({"action": "send_text", "ref": "r1", "text": "no webhook for me"})
+
+    # No webhook will ever bring its echo: the history does.
+    answered = await frames_until(communicator, lambda f: f["type"] in ("sent", "error") and f.get("ref"))
+    frames = [f for f in answered if f.get("ref") == "r1"]
+    assert (frames[-1]["type"], frames[-1]["reconciled"]) == ("sent", True)
+    await communicator.disconnect()

@@ -213,7 +213,7 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow to start on a busy machine
             time.sleep(0.1)
     raise RuntimeError(f"nothing answered at {url}")
 

@@ -114,6 +114,7 @@ async def connected(session: Session, handle) -> int:
                 frames = await session.subscribe(stream)
                 failures = 0
                 await handle(frames)
+            _error("lost the site (the connection closed)")
         except TokenRefused:
             _error("the site refused the token: it is unknown, revoked, or not allowed to forward")
             return REFUSED

@@ -2,7 +2,9 @@
 HTTP server: signed and in order, nothing lost or doubled across a SIGKILL,
 cut off when its token is revoked, `tail` and `replay`, no token in any log."""
 
+import contextlib
 import json
+import socket
 import threading
 from pathlib import Path
 
@@ -236,3 +238,70 @@ def _wait_lines(forwarder: Forwarder, count: int, timeout: float = 20) -> list[s
     with forwarder._changed:
         assert forwarder._changed.wait_for(lambda: len(forwarder.stdout) >= count, timeout=timeout)
         return list(forwarder.stdout[:count])
+
+
+class CuttableProxy:
+    """A TCP proxy in front of the site whose connections the test can cut."""
+
+    def __init__(self, port: int):
+        self.target = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self):
+        for connection in self.sockets:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        self.sockets.clear()
+
+    def close(self):
+        self.cut()
+        self.listener.close()
+
+
+def test_a_lost_site_connection_is_resumed_from_where_it_stopped(site, token, receiver, forwarders, tmp_path):
+    _, raw = token
+    proxy = CuttableProxy(int(site.url.rsplit(":", 1)[1]))
+    try:
+        arguments = ["--site", proxy.url, "--forward-to", receiver.url, "--state-file", str(tmp_path / "s")]
+        forwarder = Forwarder("listen", *arguments, token=raw)
+        forwarders.append(forwarder)
+        forwarder.wait_for_output("caught up")
+        _send_webhook(site, 1)
+        receiver.wait_for(1)
+
+        proxy.cut()
+        forwarder.wait_for_output("lost the site")
+        _send_webhook(site, 2)  # while it is away
+        _send_webhook(site, 3)
+        received = receiver.wait_for(3)
+    finally:
+        proxy.close()
+
+    assert _sequences(received) == [1, 2, 3]
+    assert len({r.delivery for r in received}) == 3

@@ -14,7 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from sandbox import services as sandbox_services
 
-WIDTHS = {"phone": (390, 844), "laptop": (1280, 800)}
+# A tablet too: between the two, the apps table overflowed while both ends were right.
+WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "laptop": (1280, 800)}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Every page (tests/page_tour.py), logged out and in, with data, at a phone's and a
-laptop's width: no horizontal scroll of the page, no console error, no failed request,
+"""Every page (tests/page_tour.py), logged out and in, with data, at a phone's, a
+tablet's and a laptop's width: no horizontal scroll of the page, no console error, no failed request,
 and its key elements visible. With SCREENSHOTS_DIR set (bin/screenshots), it also
 photographs each page."""
 
@@ -70,7 +70,7 @@ def _data(page, daphne, settings) -> dict:
     }
 
 
-def test_every_page_fits_a_phone_and_a_laptop(daphne, browser, settings):
+def test_every_page_fits_a_phone_a_tablet_and_a_laptop(daphne, browser, settings):
     shots = Path(os.environ["SCREENSHOTS_DIR"]) if os.environ.get("SCREENSHOTS_DIR") else None
     logged_out = browser.new_context()
     logged_in = browser.new_context()

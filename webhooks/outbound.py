@@ -11,10 +11,12 @@ With the sandbox on, plain http and local addresses are allowed: the sandbox's
 endpoints are this very site on localhost.
 """
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +25,7 @@ from django.conf import settings
 
 CONNECT_TIMEOUT_SECONDS = 5.0
 READ_TIMEOUT_SECONDS = 5.0
+TOTAL_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
 RESPONSE_KEPT_BYTES = 64 * 1024
 MAX_URL_LENGTH = 2048
 
@@ -120,16 +123,40 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 def _send(target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, bool]:
     connection = _PinnedConnection(target) if target.scheme == "http" else _PinnedTLSConnection(target)
+    # The timeouts hold for each read: an endpoint sending a byte every few seconds
+    # would keep this thread for hours. The whole exchange gets LivePerson's 5 s + 5 s.
+    watchdog = threading.Timer(TOTAL_SECONDS, connection.cut)
+    watchdog.start()
     try:
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()  # a redirect is an answer like any other: not followed
         kept = response.read(RESPONSE_KEPT_BYTES)
-        return response.status, kept, bool(response.read(1))
+        more = bool(response.read(1))
+    except OSError as exc:
+        if connection.was_cut:
+            raise TimeoutError("the whole exchange took too long") from exc
+        raise
     finally:
+        watchdog.cancel()
         connection.close()
+    if connection.was_cut:  # a cut read ends like the answer did: what came is not the answer
+        raise TimeoutError("the whole exchange took too long")
+    return response.status, kept, more
 
 
-class _PinnedConnection(http.client.HTTPConnection):
+class _Cuttable:
+    """A connection the watchdog can end from another thread (a blocked read returns)."""
+
+    was_cut = False
+
+    def cut(self) -> None:
+        self.was_cut = True
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+
+
+class _PinnedConnection(_Cuttable, http.client.HTTPConnection):
     """Connects to the checked address, whatever the host name resolves to now."""
 
     def __init__(self, target: Target):
@@ -141,7 +168,7 @@ class _PinnedConnection(http.client.HTTPConnection):
         self.sock.settimeout(READ_TIMEOUT_SECONDS)
 
 
-class _PinnedTLSConnection(http.client.HTTPSConnection):
+class _PinnedTLSConnection(_Cuttable, http.client.HTTPSConnection):
     """The same over TLS, with the certificate checked against the host name (SNI)."""
 
     def __init__(self, target: Target):
@@ -162,7 +189,7 @@ def _since(started: float) -> float:
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, TimeoutError | socket.timeout):
-        return "no answer in time (5 s to connect, 5 s to answer)"
+        return "no answer in time (5 s to connect, 5 s to answer, 10 s in all)"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, ssl.SSLError):

@@ -2,8 +2,10 @@
 (a real local HTTP server here), signed, results shown; private and plain-http
 targets refused while the sandbox is off; rate-limited; POST with CSRF only."""
 
+import contextlib
 import ipaddress
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -255,3 +257,33 @@ def test_the_api_does_not_replay_with_a_read_token(browser_client, delivery, end
 
     assert answer.status_code == 403
     assert endpoint.requests == []
+
+
+def test_an_endpoint_that_answers_a_byte_at_a_time_is_cut_off(installation, monkeypatch):
+    monkeypatch.setattr(outbound, "TOTAL_SECONDS", 0.5)
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip():
+        connection, _ = server.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\n")
+        while not stop.wait(0.1):  # a header byte every 0.1 s: each read is quick, the whole never ends
+            with contextlib.suppress(OSError):
+                connection.sendall(b"X")
+        connection.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    installation.endpoints = {CONTENT: f"http://127.0.0.1:{server.getsockname()[1]}/hook"}
+    installation.save()
+    try:
+        ((_, answer),) = sends.test_notification_send(
+            user_id=1, account_id=payloads.ACCOUNT, client_id=payloads.CLIENT_ID, kind=CONTENT
+        )
+    finally:
+        stop.set()
+        server.close()
+
+    assert answer.status is None
+    assert answer.error.startswith("no answer in time")
+    assert answer.milliseconds < 3000

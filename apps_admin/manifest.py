@@ -104,14 +104,19 @@ def retention_choices(current: int = 0) -> list[tuple[int, str]]:
 
 
 def max_retries_label(hook: dict, retention_time: int) -> str:
-    """What LivePerson does for this webhook's retries: its max_retries when set, else the
-    default it applies (docs/WEBHOOKS.md, 'What LivePerson documents'): with retry by time,
-    a webhook without max_retries is retried for the retention time; without it, never."""
-    if hook.get("max_retries") is not None:
-        return str(hook["max_retries"])
+    """What LivePerson does when this webhook's notification fails (docs/WEBHOOKS.md, 'What
+    LivePerson documents'): by number, max_retries (missing: 0) retries 30 s apart; by time,
+    which takes precedence, every webhook is retried for the retention time, one without
+    max_retries too, except one with an explicit 0 (its failed events are dropped)."""
+    retries = hook.get("max_retries")
     if retention_time:
-        return f"not set: retried for {retention_label(retention_time)} (retry by time)"
-    return "not set: 0 (no retry)"
+        if retries == 0:
+            return "0: a failed notification is dropped (retry by time does not apply)"
+        shown = "not set" if retries is None else str(retries)
+        return f"{shown}: retried for {retention_label(retention_time)} (retry by time takes precedence)"
+    if retries is None:
+        return "not set: 0 (no retry)"
+    return f"{retries} (30 s apart)"
 
 
 def header_names(hook: dict) -> list[str]:

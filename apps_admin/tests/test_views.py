@@ -437,13 +437,15 @@ def test_the_detail_page_names_headers_without_values_and_the_retry_default(admi
 
     assert "<code>X-Api-Key</code>" in html
     assert "s3cr3t" not in html
-    assert re.search(r'data-testid="max-retries">3<', html)
+    assert re.search(r'data-testid="max-retries">3 \(30 s apart\)<', html)
     assert html.count("not set: 0 (no retry)") == 4
     data = _edit_data(admin_client, client_id)
-    data["basic-retention_time"] = "3600"
+    data.update({"basic-retention_time": "3600", "rich-max_retries": "0"})
     admin_client.post(f"/apps/{client_id}/edit/", data)
-    html = admin_client.get(f"/apps/{client_id}/").content.decode()
-    assert html.count("not set: retried for 1 hour (retry by time)") == 4
+    html = unescape(admin_client.get(f"/apps/{client_id}/").content.decode())
+    assert html.count("not set: retried for 1 hour (retry by time takes precedence)") == 3
+    assert "3: retried for 1 hour (retry by time takes precedence)" in html
+    assert "0: a failed notification is dropped (retry by time does not apply)" in html
 
 
 def test_create_takes_per_type_endpoints_headers_retention_and_engagement(admin_client):

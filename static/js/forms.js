@@ -42,18 +42,28 @@
 
   function preventDoubleSubmission() {
     document.querySelectorAll("form[data-busy]").forEach((form) => {
+      const button = form.querySelector("button[type=submit]");
+      const idle = button ? button.textContent : "";
       form.addEventListener("submit", (event) => {
         if (form.dataset.submitting === "true") {
           event.preventDefault();
           return;
         }
         form.dataset.submitting = "true";
-        const button = form.querySelector("button[type=submit]");
         if (!button) return;
         button.setAttribute("aria-busy", "true");
-        button.textContent = button.dataset.busy || button.textContent;
+        button.textContent = button.dataset.busy || idle;
         // Disabled after this event, so the button's own value is still submitted.
         setTimeout(() => { button.disabled = true; }, 0);
+      });
+      // Back to this page from the browser's cache: it is not submitting any more.
+      window.addEventListener("pageshow", (event) => {
+        if (!event.persisted) return;
+        delete form.dataset.submitting;
+        if (!button) return;
+        button.removeAttribute("aria-busy");
+        button.textContent = idle;
+        button.disabled = false;
       });
     });
   }

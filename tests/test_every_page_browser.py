@@ -108,6 +108,11 @@ def test_the_menu_is_a_dropdown_on_a_phone_and_flat_on_a_laptop(daphne, page):
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     events.click()
     expect(page).to_have_url(f"{daphne.url}/events/")
+    page.set_viewport_size({"width": 1024, "height": 768})  # the narrowest flat menu
+    expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
+    assert page.evaluate(page_tour.OVERFLOW) <= 0
+    header = page.locator("header.container > nav")
+    assert header.evaluate("(nav) => nav.scrollWidth <= nav.clientWidth")
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
     expect(page.get_by_role("link", name="Conversations", exact=True)).to_be_visible()

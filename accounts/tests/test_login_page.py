@@ -34,4 +34,6 @@ def test_the_page_and_the_readme_give_the_login_timeout_the_app_applies(client, 
     assert f"LivePerson has up to {seconds} s to answer" in html
     readme = README.read_text()
     assert f"the app gives up after {seconds} s (LIVEPERSON_READ_TIMEOUT)" in readme
-    assert re.search(rf"`LIVEPERSON_CONNECT_TIMEOUT`, `LIVEPERSON_READ_TIMEOUT` \| [\d.]+, {seconds} \|", readme)
+    assert re.search(
+        rf"`LIVEPERSON_CONNECT_TIMEOUT`, `LIVEPERSON_READ_TIMEOUT` \| [\d.]+, {seconds} \|", readme
+    )

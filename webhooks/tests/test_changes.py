@@ -146,3 +146,20 @@ def test_the_survey_answers_are_told_once(csat, note):
     done = change(3, state="CLOSE", closeReason="CONSUMER", csat=csat)
 
     assert told(change(1), done, {**done})[1:] == [[note, "Closed by the consumer."], []]
+
+
+def test_the_conversation_page_shows_the_notes(db, client):
+    from accounts.models import User
+
+    user = User.objects.create(
+        username="90000001:admin", lp_account_id=factories.ACCOUNT, lp_login_name="admin"
+    )
+    client.force_login(user)
+    conversation = factories.conversation()
+    for payload in (change(1), change(2, agent=AGENT), change(3)):
+        factories.event(conversation, event_type="UPSERT", payload=payload)
+
+    html = client.get(f"/conversations/{conversation.pk}/").content.decode()
+
+    assert "An agent joined the conversation." in html
+    assert "Back in the queue; waiting for an agent." in html

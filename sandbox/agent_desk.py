@@ -75,6 +75,7 @@ def conversation_state(conversation: MessagingConversation) -> dict:
         "agentMode": conversation.agent_mode,
         "assignedAgentId": conversation.assigned_agent_id,
         "skillId": conversation.skill_id,
+        "ttrType": conversation.ttr_type or "NORMAL",
         "consumerInfo": consumer_info(conversation),
         "mainDialogOpen": conversation.dialogs.filter(dialog_type=Dialog.Type.MAIN, state="OPEN").exists(),
     }

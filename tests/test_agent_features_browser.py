@@ -36,6 +36,7 @@ def test_transfer_queue_and_resume_show_as_notes(daphne, page, settings):
         )
         page.get_by_role("button", name="Mark urgent").click()
         expect(page.locator(".msg.note", has_text="Time to respond: URGENT")).to_be_visible(timeout=LONG)
+        expect(desk.get_by_test_id("ttr")).to_have_text("URGENT", timeout=LONG)
     assert script_errors == []
 
 

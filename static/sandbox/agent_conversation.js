@@ -72,6 +72,7 @@
     root.querySelector("[data-role=stage]").textContent = conversation.stage;
     root.querySelector("[data-role=mode]").textContent = MODE_LABELS[conversation.agentMode] || conversation.agentMode;
     root.querySelector("[data-role=skill]").textContent = conversation.skillId;
+    root.querySelector("[data-role=ttr]").textContent = conversation.ttrType;
     showConsumerInfo(conversation.consumerInfo || []);
     const assignment = root.querySelector("[data-role=assignment]");
     assignment.textContent = conversation.assignedAgentId ? "assigned to " : "waiting in the queue";

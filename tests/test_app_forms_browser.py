@@ -6,7 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from chat.models import ChatConversation
 from conftest import ADMIN
+from sandbox import services as sandbox_services
 from tests.test_chat_browser import _create_demo_app
 from tests.test_login_browser import _log_in
 
@@ -129,3 +131,20 @@ def test_the_apps_list_menu_disables_an_app_and_comes_back_to_the_list(app_page,
     expect(row.get_by_role("link", name="Open demo chat")).to_have_count(0)
     row.get_by_role("link", name="Edit").click()
     expect(page.get_by_test_id("edit-form")).to_be_visible()
+
+
+def test_the_chat_start_form_opens_one_conversation_however_often_it_is_submitted(app_page):
+    page = app_page
+    page.get_by_role("button", name="Open demo chat").click()
+    page.locator("#id_consumer_name").fill("Kim")
+    page.locator("#id_first_message").fill("Hello once")
+    sandbox_services.fault_set(service="idp", mode="slow", delay_seconds=1.5)
+    # Playwright waits for a pending navigation before looking again: submit twice in one
+    # script, the second time once the first request is on its way.
+    page.get_by_role("button", name="Start conversation").evaluate(
+        "(button) => { button.click(); setTimeout(() => button.form.requestSubmit(), 300); }"
+    )
+
+    expect(page).to_have_url(re.compile(r"/chat/\d+/$"), timeout=20_000)
+    page.wait_for_timeout(2000)  # a second submission would be answered by now
+    assert ChatConversation.objects.count() == 1

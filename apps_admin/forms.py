@@ -176,40 +176,32 @@ class InstallationForms:
     def error_summary(self) -> list[tuple[str, str, str]]:
         """(label, message, field id) of every error, in the page's order: the
         summary at the top of the form links each one to its field."""
-        found = []
-        for form, section in self._sections():
-            for name, messages in form.errors.items():
-                bound = form[name] if name in form.fields else None
-                label = bound.label if bound else "This section"
-                # A list of checkboxes has no element of its own id: its first box.
-                target = (bound.id_for_label or f"{bound.auto_id}_0") if bound else section
-                if bound is not None and form.prefix and form.prefix in WEBHOOK_PREFIXES.values():
-                    label = f"{self._label_of(form.prefix)}: {label}"
-                found += [(label, message, target) for message in messages]
-        for kind, label, _, headers in self.webhooks:
+        found = self._errors_of(self.basic, "", "basic")
+        for kind, label, form, headers in self.webhooks:
+            found += self._errors_of(form, f"{label}: ", self._anchor(kind))
             for row in headers.forms:
-                for name, messages in row.errors.items():
-                    target = row[name].auto_id if name in row.fields else self._anchor(kind)
-                    found += [(f"{label}: header", message, target) for message in messages]
+                found += self._errors_of(row, f"{label}: ", self._anchor(kind))
             found += [
                 (f"{label}: headers", message, self._anchor(kind)) for message in headers.non_form_errors()
             ]
-        return found
+        return found + self._errors_of(self.engagement, "", "engagement")
 
-    def _sections(self):
-        yield self.basic, "basic"
-        for kind, _, form, _ in self.webhooks:
-            yield form, self._anchor(kind)
-        yield self.engagement, "engagement"
+    @staticmethod
+    def _errors_of(form, prefix: str, section: str) -> list[tuple[str, str, str]]:
+        """`form`'s errors, labelled `prefix` + the field's label; one that belongs to no
+        field links to its section."""
+        found = []
+        for name, messages in form.errors.items():
+            bound = form[name] if name in form.fields else None
+            label = f"{prefix}{bound.label}" if bound else f"{prefix}Section"
+            # A list of checkboxes has no element of its own id: its first box.
+            target = (bound.id_for_label or f"{bound.auto_id}_0") if bound else section
+            found += [(label, message, target) for message in messages]
+        return found
 
     @staticmethod
     def _anchor(kind: str) -> str:
         return f"webhook-{WEBHOOK_PREFIXES[kind]}"
-
-    @staticmethod
-    def _label_of(prefix: str) -> str:
-        kind = next(kind for kind, known in WEBHOOK_PREFIXES.items() if known == prefix)
-        return manifest.WEBHOOK_LABELS[kind]
 
     def to_edit(self) -> InstallationEdit:
         basic = self.basic.cleaned_data

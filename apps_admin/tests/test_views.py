@@ -510,6 +510,8 @@ def test_a_failed_save_lists_every_error_at_the_top_linking_to_its_field(admin_c
         assert f'id="{target}"' in html
     assert 'href="#id_content-headers-0-header_name"' in summary
     assert 'id="id_content-headers-0-header_name"' in html
+    in_page_order = ["id_basic-name", "id_content-headers-0-header_name", "id_rich-endpoint"]
+    assert re.findall(r'href="#([^"]+)"', summary) == [*in_page_order, "id_engagement-entry_point_0"]
 
 
 def test_uninstall_asks_first_then_uninstalls(admin_client):

@@ -2,7 +2,6 @@
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from websockets.exceptions import InvalidHandshake, WebSocketException
 
+from connector_site_cli.lanes import Lanes
 from connector_site_cli.local import LocalServer, Result
 from connector_site_cli.state import Cursor, StateFile, default_path
 from connector_site_cli.stream import Stream, StreamRefused, TokenRefused
@@ -133,67 +133,58 @@ async def listen(args) -> int:
     session = Session(args, remember_by_default=True)
     target = LocalServer(args.forward_to)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="post")
-    stop = GracefulStop()
     _note(f"forwarding {args.site} to {args.forward_to}")
 
+    async def forward_one(frame: dict) -> None:
+        await forward(frame, target, executor, on_success=session.done)
+
     async def handle(frames):
-        async for frame in frames:
-            if frame["type"] == "live":
-                _note("caught up; waiting for webhooks")
-            elif frame["type"] == "notification" and not session.cursor.covers(frame["positions"]):
-                await forward(frame, target, executor, stop=stop, on_success=session.done)
-
-    return await stop.run(connected(session, handle))
-
-
-class GracefulStop:
-    """Ctrl-C or SIGTERM stop the forwarder between notifications, never between a
-    local server's 2xx and the cursor's write (the restart would send it again)."""
-
-    def __init__(self):
-        self.requested = False
-        self._busy = False
-        self._task: asyncio.Task | None = None
-
-    async def run(self, work) -> int:
-        self._task = asyncio.ensure_future(work)
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, self._request)
+        lanes = Lanes(forward_one)
         try:
-            return await self._task
-        except asyncio.CancelledError:
-            _note("stopped")
-            return 0
-
-    def _request(self) -> None:
-        self.requested = True
-        if not self._busy:
-            self._task.cancel()
-
-    @contextlib.contextmanager
-    def busy(self):
-        self._busy = True
-        try:
-            yield
+            async for frame in frames:
+                if frame["type"] == "live":
+                    _note("caught up; waiting for webhooks")
+                elif frame["type"] == "notification" and not session.cursor.covers(frame["positions"]):
+                    lanes.put(frame)
         finally:
-            self._busy = False
-        if self.requested:
-            self._task.cancel()
+            await lanes.close()
+
+    return await stopping_on_signals(connected(session, handle))
 
 
-async def forward(frame: dict, target: LocalServer, executor, *, stop, on_success) -> Result:
-    """POST until the local server accepts it (in order: the next waits for this one)."""
+async def stopping_on_signals(work) -> int:
+    """Ctrl-C or SIGTERM cancel the work: safe at any moment, since a lane records
+    the outcome of a POST it sent before it stops (connector_site_cli.lanes)."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        _note("stopped")
+        return 0
+
+
+async def forward(frame: dict, target: LocalServer, executor, *, on_success) -> Result:
+    """POST until the local server accepts it (the conversation's next waits for this one)."""
     body = frame["body"].encode()
     headers = {**frame["headers"], DELIVERY_HEADER: str(frame["delivery"])}
     headers.setdefault("content-type", "application/json")
     attempt = 0
     loop = asyncio.get_running_loop()
     while True:
-        with stop.busy():  # a stop waits for the answer, and for the cursor's write after a 2xx
-            result = await loop.run_in_executor(executor, target.post, body, headers)
-            if result.ok:
+        posting = loop.run_in_executor(executor, target.post, body, headers)
+        try:
+            result = await asyncio.shield(posting)
+        except asyncio.CancelledError:
+            # Stopped mid-POST: wait for the answer, so that a 2xx is recorded (or
+            # the restart would send it again), then stop.
+            if (await posting).ok:
                 on_success(frame)
+            raise
+        if result.ok:
+            on_success(frame)
         delay = None if result.ok else BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
         print(line(frame, result, retry_in=delay), flush=True)
         if delay is None:

@@ -192,6 +192,35 @@ def test_non_2xx_answers_are_shown_and_retried_in_order(site, token, receiver, f
     assert "again in" in forwarder.stdout[0]
 
 
+def test_a_conversation_the_local_server_refuses_holds_up_only_itself(
+    site, token, receiver, forwarders, tmp_path
+):
+    _, raw = token
+    refusals = iter([500, 500, 500])
+
+    def answer(received):
+        stuck = json.loads(received.body)["body"]["changes"][0]["conversationId"] == payloads.CONVERSATION
+        return next(refusals, 200) if stuck else 200
+
+    receiver.answer = answer
+    _listen(forwarders, site, receiver, raw, tmp_path / "state.json")
+    _send_webhook(site, 1)  # refused three times: 0.5 + 1 + 2 s of backoff
+    _send_webhook(site, 2)
+    for sequence in (1, 2, 3):
+        _send_webhook(site, sequence, OTHER_CONVERSATION)
+    received = receiver.wait_for(5)
+
+    conversations = [json.loads(r.body)["body"]["changes"][0]["conversationId"] for r in received]
+    assert conversations[:3] == [OTHER_CONVERSATION] * 3  # not held up behind the refused one
+    stuck = [
+        r
+        for r, conversation in zip(received, conversations, strict=True)
+        if conversation == payloads.CONVERSATION
+    ]
+    assert _sequences(stuck) == [1, 2]
+    assert _sequences(received[:3]) == [1, 2, 3]
+
+
 def test_tail_prints_json_lines_and_since_starts_earlier(site, token, forwarders):
     _, raw = token
     _send_webhook(site, 1)

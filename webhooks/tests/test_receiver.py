@@ -276,7 +276,9 @@ async def test_distinct_conversation_changes_sharing_a_timestamp_are_both_stored
     await post_signed(payloads.conversation_change(state="CLOSE", updated=5))
     await post_signed(payloads.conversation_change(state="CLOSE", updated=5))
 
-    states = [e.payload["result"]["conversationDetails"]["state"] async for e in Event.objects.order_by("seq")]
+    states = [
+        e.payload["result"]["conversationDetails"]["state"] async for e in Event.objects.order_by("seq")
+    ]
     assert states == ["OPEN", "CLOSE"]
 
 

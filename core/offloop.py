@@ -24,6 +24,7 @@ Not channels' `database_sync_to_async`, for two reasons:
 import functools
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from django.db import close_old_connections
 
 
@@ -36,3 +37,23 @@ def off_loop(func):
             close_old_connections()
 
     return sync_to_async(closing, thread_sensitive=False)
+
+
+class OffLoopConsumer:
+    """Mixin for a Channels consumer that reaches the database only through `off_loop`.
+
+    Channels' `AsyncConsumer.dispatch` runs `close_old_connections` before every
+    handler, in the process's one thread-sensitive thread: for every socket and
+    every live broadcast a thread hop, queued behind whatever else that thread
+    is doing. At full webhook load it was 8 % of daphne's CPU and a wait on every
+    push (py-spy, bin/bench; docs/PERFORMANCE.md, 'What we learned'). Such a
+    consumer holds no connection on the loop's side to clean up: each `off_loop`
+    call closes its thread's connection as it returns. The dispatch is otherwise
+    channels' own.
+    """
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)

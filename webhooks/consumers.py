@@ -13,7 +13,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts import access_tokens
-from core.offloop import off_loop
+from core.offloop import OffLoopConsumer, off_loop
 from webhooks import forwarding, selectors
 from webhooks.models import account_group_name
 from webhooks.streaming import AccountEventStream, ConversationEventStream
@@ -51,7 +51,7 @@ class ConversationEventsConsumer(ConversationEventStream, AsyncJsonWebsocketCons
             await self.send_json({"type": "error", "error": "unknown_type"})
 
 
-class AccountDeliveriesConsumer(AsyncJsonWebsocketConsumer):
+class AccountDeliveriesConsumer(OffLoopConsumer, AsyncJsonWebsocketConsumer):
     """/ws/events/: the account's accepted deliveries as they arrive."""
 
     group = None

@@ -20,13 +20,13 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.utils import timezone
 
-from core.offloop import off_loop
+from core.offloop import OffLoopConsumer, off_loop
 from webhooks import forwarding, resync, selectors
 from webhooks.models import Conversation, account_group_name
 from webhooks.ordering import EventOrder
 
 
-class ConversationEventStream:
+class ConversationEventStream(OffLoopConsumer):
     """Mixin for an AsyncJsonWebsocketConsumer that streams one Conversation's events.
 
     The consumer calls `stream_join` before accepting the socket, `stream_start`
@@ -113,7 +113,7 @@ def after_seq(scope) -> int:
     return int(values[0]) if values[0].isdigit() else 0
 
 
-class AccountEventStream:
+class AccountEventStream(OffLoopConsumer):
     """Mixin for an AsyncJsonWebsocketConsumer that streams an account's
     notifications (the forwarder's socket: webhooks.forwarding), each once and in
     order per conversation.

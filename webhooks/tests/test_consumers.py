@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels import consumer as channels_consumer
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import connection
@@ -154,6 +155,33 @@ async def test_it_drops_messages_it_has_already_sent(installation, session_cooki
     )
 
     assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_a_live_broadcast_reaches_the_socket_without_a_hop_to_the_sync_thread(
+    installation, session_cookie, monkeypatch
+):
+    # Channels' dispatch sends every message through close_old_connections in its one
+    # sync thread first; these sockets hold no connection on the loop (core/offloop.py).
+    hops = []
+    cleanup = channels_consumer.aclose_old_connections
+
+    async def counted():
+        hops.append(1)
+        await cleanup()
+
+    monkeypatch.setattr(channels_consumer, "aclose_old_connections", counted)
+    await post_signed(payloads.messaging(payloads.content(1)))
+    conversation = await _conversation()
+    communicator = _socket(f"/ws/conversations/{conversation.pk}/events/", session_cookie)
+    await _streaming(communicator, conversation.pk)
+    assert await _seqs(communicator) == [1]
+    hops.clear()
+
+    await post_signed(payloads.messaging(payloads.content(2)))
+
+    assert await _seqs(communicator) == [2]
+    assert hops == []
     await communicator.disconnect()
 
 

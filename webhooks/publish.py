@@ -122,7 +122,8 @@ async def _broadcast(layer, stored: list[Stored]) -> None:
         (account_group_name(account), {"type": "account.deliveries", "deliveries": deliveries})
         for account, deliveries in by_account.items()
     ]
-    await group_send.group_send_many(layer, messages)
+    # Subscribers in this process get their conversations' events without Redis's round trip.
+    await group_send.group_send_many(layer, messages, local_types=("conversation.events",))
 
 
 def delivery_summary(stored: Stored) -> dict:

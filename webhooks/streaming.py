@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.offloop import OffLoopConsumer, off_loop
-from webhooks import forwarding, resync, selectors
+from webhooks import forwarding, group_send, resync, selectors
 from webhooks.models import Conversation, account_group_name
 from webhooks.ordering import EventOrder
 
@@ -66,6 +66,8 @@ class ConversationEventStream(OffLoopConsumer):
     # --- Group handlers ---
 
     async def conversation_events(self, event):
+        if group_send.from_this_process(event):
+            return  # had directly already (webhooks/group_send.py)
         # One sender at a time: a gap fill or the periodic check may be catching up right now.
         async with self.send_lock:
             await self._send_events(self.order.live(event["events"]))
@@ -163,6 +165,8 @@ class AccountEventStream(OffLoopConsumer):
     # --- Group handlers ---
 
     async def conversation_events(self, event):
+        if group_send.from_this_process(event):
+            return  # had directly already (webhooks/group_send.py)
         async with self.send_lock:
             for pk, events in _by_conversation(event["events"]).items():
                 follower = self.followers.get(pk)

@@ -185,6 +185,23 @@ async def test_a_live_broadcast_reaches_the_socket_without_a_hop_to_the_sync_thr
     await communicator.disconnect()
 
 
+async def test_an_event_stored_in_this_process_reaches_its_socket_once(installation, session_cookie):
+    # Directly, and again through Redis marked as this process's: the socket sends it once.
+    await post_signed(payloads.messaging(payloads.content(1)))
+    conversation = await _conversation()
+    communicator = _socket(f"/ws/conversations/{conversation.pk}/events/", session_cookie)
+    await _streaming(communicator, conversation.pk)
+    assert await _seqs(communicator) == [1]
+
+    await post_signed(payloads.messaging(payloads.content(2)))
+    await post_signed(payloads.messaging(payloads.content(3)))
+
+    assert await _seqs(communicator) == [2]
+    assert await _seqs(communicator) == [3]
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
 async def test_it_notices_missed_events_even_when_nothing_else_arrives(
     installation, session_cookie, settings
 ):

@@ -5,7 +5,7 @@ import asyncio
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
-from webhooks.group_send import group_send_many
+from webhooks.group_send import from_this_process, group_send_many
 
 
 async def _members(layer, group: str, count: int) -> list[str]:
@@ -81,3 +81,27 @@ async def test_nothing_to_send_is_no_call():
             raise AssertionError("not expected")
 
     await group_send_many(Refusing(), [])
+
+
+async def test_this_process_members_get_local_types_directly_and_redis_copies_say_so():
+    layer = get_channel_layer()
+    (here,) = await _members(layer, "g_local", 1)
+    try:
+        await _subscribed(layer, "g_local", here)  # so that Redis hands the copy back too
+
+        await group_send_many(
+            layer,
+            [("g_local", {"type": "conversation.events", "n": "a"}), ("g_local", {"type": "t", "n": "b"})],
+            local_types=("conversation.events",),
+        )
+
+        messages = []
+        async with asyncio.timeout(5):
+            while len(messages) < 3:
+                message = await layer.receive(here)
+                if message["type"] != "probe":
+                    messages.append(message)
+        # Directly first (before the PUBLISH), then what Redis sends: the copy, marked, and the other.
+        assert [(m["n"], from_this_process(m)) for m in messages] == [("a", False), ("a", True), ("b", False)]
+    finally:
+        await layer.flush()

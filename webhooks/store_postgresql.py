@@ -15,12 +15,12 @@ planned once per session by PL/pgSQL anyway.
 
 import asyncio
 import contextlib
-import json
 from pathlib import Path
 
 import psycopg
 from django.db import connection
 
+from core import fastjson
 from webhooks.models import Conversation, Event
 from webhooks.records import Stored, delivery_fields, delivery_from, event_from
 
@@ -96,7 +96,7 @@ class AsyncStore:
 
 def _stored(records, text: str) -> list:
     """The Stored results of a batch, from the function's answer."""
-    result = json.loads(text)
+    result = fastjson.loads(text)
     deliveries = [
         delivery_from(record, pk=row["id"], reason=row["reason"], event_count=row["events"])
         for record, row in zip(records, result["deliveries"], strict=True)
@@ -141,7 +141,7 @@ def _document(records) -> str:
         for record in records
     ]
     # PostgreSQL's text and jsonb hold no NUL character, which JSON allows.
-    return json.dumps(batch).replace("\\u0000", "\\ufffd")
+    return fastjson.dumps(batch).replace("\\u0000", "\\ufffd")
 
 
 def _conversation(record, change, row: dict, conversations: dict) -> Conversation | None:

@@ -88,6 +88,27 @@ def test_it_returns_what_the_broadcast_needs(store):
 
 
 @IMPLEMENTATIONS
+def test_what_it_returns_is_what_the_database_holds_without_asking_it_again(store, django_assert_num_queries):
+    other = "another-conversation"
+    stored = store(
+        [_record(payloads.content(1), payloads.content(1, conversation=other)), _record(payloads.content(2))]
+    )
+
+    with django_assert_num_queries(0):  # nothing left to read: no field deferred that the broadcast uses
+        messages = [event.as_message() for item in stored for event in item.events]
+        summaries = [publish.delivery_summary(item) for item in stored]
+
+    assert sorted(messages, key=lambda m: m["id"]) == [
+        event.as_message() for event in Event.objects.order_by("pk")
+    ]
+    read_back = [
+        records.Stored(delivery, list(delivery.events.select_related("conversation").order_by("pk")))
+        for delivery in Delivery.objects.order_by("pk")
+    ]
+    assert summaries == [publish.delivery_summary(item) for item in read_back]
+
+
+@IMPLEMENTATIONS
 def test_changes_without_a_conversation_are_kept_unnumbered(store):
     change = payloads.content(1)
     del change["conversationId"], change["dialogId"]

@@ -410,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _original_revision(path: Path) -> str:
+    """Its commit when DIR is a git checkout, else the version its package.json names."""
     try:
         return subprocess.run(
             ["git", "-C", str(path), "describe", "--always", "--dirty"],
@@ -418,7 +419,12 @@ def _original_revision(path: Path) -> str:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "not a git checkout"
+        pass
+    try:
+        package = json.loads((path / "package.json").read_text())
+        return f"{package.get('name', '?')} {package.get('version', '?')} (package.json; not a git checkout)"
+    except (OSError, ValueError):
+        return "unknown"
 
 
 def _result(args, argv, started, machine, runs) -> dict:

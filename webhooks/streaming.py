@@ -14,6 +14,7 @@ and the demo chat's /ws/chat/<pk>/ (chat.consumers), which adds its own frames.
 
 import asyncio
 import dataclasses
+import logging
 from collections import deque
 from urllib.parse import parse_qs
 
@@ -25,6 +26,8 @@ from core.offloop import OffLoopConsumer, off_loop
 from webhooks import forwarding, group_send, resync, selectors
 from webhooks.models import Conversation, account_group_name
 from webhooks.ordering import EventOrder
+
+logger = logging.getLogger(__name__)
 
 
 class ConversationEventStream(OffLoopConsumer):
@@ -146,6 +149,8 @@ class AccountEventStream(OffLoopConsumer):
         self.followers: dict[int, _Follower] = {}
         self.notifications: dict[int, dict] = {}
         self.send_lock = asyncio.Lock()
+        self.inbox: list[dict] = []
+        self.draining: asyncio.Task | None = None
         self.discovered_at = timezone.now()
         self.account_group = account_group_name(subscription.account_id)
         await self.channel_layer.group_add(self.account_group, self.channel_name)
@@ -157,6 +162,8 @@ class AccountEventStream(OffLoopConsumer):
     async def stream_leave(self) -> None:
         if self.subscription is None:
             return
+        if self.draining is not None:
+            self.draining.cancel()
         for follower in self.followers.values():
             follower.order.close()
             resync.watch().discard(follower.pk, follower)
@@ -176,11 +183,32 @@ class AccountEventStream(OffLoopConsumer):
     async def conversation_events(self, event):
         if group_send.from_this_process(event):
             return  # had directly already (webhooks/group_send.py)
-        async with self.send_lock:
-            for pk, events in _by_conversation(event["events"]).items():
-                follower = self.followers.get(pk)
-                if follower is not None:
-                    await self._released(follower.order.live(events))
+        # Channels hands a consumer its messages one at a time, and each live
+        # notification is a database read (its body): read one by one, the stream
+        # fell behind at a few hundred per second (docs/PERFORMANCE.md, "Forwarding
+        # to a laptop"). So the handler only queues the events; one task drains
+        # the queue, and what arrives while it reads is released together, with
+        # one read for all of it.
+        self.inbox.extend(event["events"])
+        if self.draining is None or self.draining.done():
+            self.draining = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            async with self.send_lock:
+                while self.inbox:
+                    arrived, self.inbox = self.inbox, []
+                    released = []
+                    for pk, events in _by_conversation(arrived).items():
+                        follower = self.followers.get(pk)
+                        if follower is not None:
+                            released += follower.order.live(events)
+                    await self._released(released)
+        except Exception:  # noqa: BLE001 - the database may be away
+            # The events are marked released: closing makes the client reconnect and
+            # catch up from its cursor, as a failing handler did before the queue.
+            logger.exception("sending live notifications failed: closing the stream")
+            await self.close(code=1011)
 
     async def account_deliveries(self, event):
         pks = [c["id"] for d in event["deliveries"] for c in d.get("conversations", ())]

@@ -2,6 +2,7 @@
 catch-up from a cursor, each notification once, revocation, hostile cursors."""
 
 import asyncio
+import threading
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -275,3 +276,37 @@ async def test_a_token_has_a_bounded_number_of_open_streams(installation, token)
     assert (await again.connect())[0]
     for communicator in [*opened[1:], again]:
         await communicator.disconnect()
+
+
+async def test_live_notifications_that_arrive_during_a_read_are_read_together(
+    installation, token, monkeypatch
+):
+    # Each live notification's body is a database read; one read per channel message
+    # made the stream fall behind at a few hundred per second (docs/PERFORMANCE.md).
+    reads, live, first_read_may_end = [], threading.Event(), threading.Event()
+    read = forwarding.notifications
+
+    def held_read(**kwargs):
+        if live.is_set():
+            reads.append(sorted(kwargs["delivery_ids"]))
+            if len(reads) == 1:
+                first_read_may_end.wait(5)
+        return read(**kwargs)
+
+    monkeypatch.setattr(forwarding, "notifications", held_read)
+    _, raw = token
+    await post_signed(payloads.messaging(payloads.content(1)))
+    communicator, _ = await _subscribed(raw, cursor={"origin": 0, "seqs": {}})
+    assert len(await _until_live(communicator)) == 1
+    live.set()
+
+    for sequence in (2, 3, 4, 5):  # 2 is read alone and held; 3-5 arrive meanwhile
+        await post_signed(payloads.messaging(payloads.content(sequence)))
+    assert await communicator.receive_nothing(timeout=0.5)
+    first_read_may_end.set()
+    frames = [await _notification(communicator) for _ in range(4)]
+
+    conversation = await Conversation.objects.aget()
+    assert [f["positions"][str(conversation.pk)] for f in frames] == [2, 3, 4, 5]
+    assert [len(ids) for ids in reads] == [1, 3]
+    await communicator.disconnect()

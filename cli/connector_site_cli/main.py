@@ -173,18 +173,25 @@ async def forward(frame: dict, target: LocalServer, executor, *, on_success) -> 
     headers.setdefault("content-type", "application/json")
     attempt = 0
     loop = asyncio.get_running_loop()
+
+    def post_and_record() -> Result:
+        result = target.post(body, headers)
+        if result.ok:
+            # Recorded in the POST's thread, before it takes the next POST: the state
+            # file's atomic write was a third of the CLI's time on the event loop
+            # (py-spy at 500/s; docs/PERFORMANCE.md), and its syscalls release the GIL.
+            on_success(frame)
+        return result
+
     while True:
-        posting = loop.run_in_executor(executor, target.post, body, headers)
+        posting = loop.run_in_executor(executor, post_and_record)
         try:
             result = await asyncio.shield(posting)
         except asyncio.CancelledError:
             # Stopped mid-POST: wait for the answer, so that a 2xx is recorded (or
             # the restart would send it again), then stop.
-            if (await posting).ok:
-                on_success(frame)
+            await posting
             raise
-        if result.ok:
-            on_success(frame)
         delay = None if result.ok else BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
         print(line(frame, result, retry_in=delay), flush=True)
         if delay is None:

@@ -25,7 +25,8 @@ class Cursor:
         self.seqs = dict(seqs or {})
 
     def as_json(self) -> dict:
-        return {"origin": self.origin, "seqs": self.seqs}
+        # A copy: `listen` advances the cursor in its POST thread (connector_site_cli.main.forward).
+        return {"origin": self.origin, "seqs": dict(self.seqs)}
 
     def covers(self, positions: dict[str, int]) -> bool:
         """Whether a notification at these positions was forwarded already."""

@@ -105,3 +105,34 @@ async def test_a_stop_during_a_post_still_records_its_2xx():
             await posting
 
     assert recorded == [frame]
+
+
+async def test_a_2xx_is_recorded_before_the_next_post_starts():
+    # A SIGKILL while a POST waits for its answer must leave every earlier 2xx
+    # recorded: recorded on the event loop, the 2xx of POSTs the one thread had
+    # already moved past were still unrecorded and were sent again on restart.
+    recorded, recorded_when_posted = [], []
+
+    class Server:
+        def post(self, body, headers):
+            recorded_when_posted.append([frame["delivery"] for frame in recorded])
+            return Result(200, "OK", 1.0)
+
+    def frame(delivery: int) -> dict:
+        return {
+            "body": "{}",
+            "headers": {},
+            "delivery": delivery,
+            "received_at": "2026-01-01T00:00:00.000",
+            "conversations": {},
+            "notification_type": "x",
+            "positions": {str(delivery): 1},
+        }
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        # Three conversations: their POSTs queue in the one POST thread together.
+        await asyncio.gather(
+            *(forward(frame(d), Server(), executor, on_success=recorded.append) for d in (1, 2, 3))
+        )
+
+    assert recorded_when_posted == [[], [1], [1, 2]]

@@ -19,14 +19,13 @@ original keeps one subscription per conversation and offers no catch-up.
 """
 
 import asyncio
-import contextlib
 import json
 import multiprocessing
 import time
 from dataclasses import dataclass, field
 
 from bench.procs import raise_open_files_limit
-from bench.subscribers import _sent_ns
+from bench.subscribers import SubscriberProcess, _sent_ns
 
 OPEN_TIMEOUT = 10.0
 
@@ -140,9 +139,11 @@ async def _wait_for(states: list[_State], expected: list[int], timeout: float) -
 # --- In the parent ----------------------------------------------------------------
 
 
-class SseSubscriberProcess:
+class SseSubscriberProcess(SubscriberProcess):
     """Starts the child, waits until every stream is open, collects the records
-    (the interface of bench.subscribers.SubscriberProcess)."""
+    (drain and stop are bench.subscribers.SubscriberProcess's)."""
+
+    label = "SSE subscriber process"
 
     def __init__(self, subscriptions: list[SseSubscription], cookie: str, ready_timeout: float = 60.0):
         context = multiprocessing.get_context("spawn")
@@ -156,28 +157,3 @@ class SseSubscriberProcess:
         if kind != "ready":
             self.stop()
             raise RuntimeError(detail)
-
-    def drain(self, expected: list[int], timeout: float) -> dict:
-        self._pipe.send(("drain", expected, timeout))
-        kind, detail = self._receive(timeout + 30)
-        if kind != "done":
-            raise RuntimeError(detail)
-        return detail
-
-    def _receive(self, timeout: float) -> tuple[str, object]:
-        if not self._pipe.poll(timeout):
-            return "error", f"the SSE subscriber process did not answer in {timeout:.0f} s"
-        try:
-            return self._pipe.recv()
-        except EOFError:
-            return "error", f"the SSE subscriber process died (exit code {self.process.exitcode})"
-
-    def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(5)
-        with contextlib.suppress(OSError):
-            self._pipe.close()

@@ -195,6 +195,8 @@ async def _wait_for(states: list[_State], expected: list[int], timeout: float) -
 class SubscriberProcess:
     """Starts the child, waits until every socket is subscribed, collects the records."""
 
+    label = "subscriber process"  # in errors: which child did not answer
+
     def __init__(
         self,
         subscriptions: list[Subscription],
@@ -227,11 +229,11 @@ class SubscriberProcess:
 
     def _receive(self, timeout: float) -> tuple[str, object]:
         if not self._pipe.poll(timeout):
-            return "error", f"the subscriber process did not answer in {timeout:.0f} s"
+            return "error", f"the {self.label} did not answer in {timeout:.0f} s"
         try:
             return self._pipe.recv()
         except EOFError:
-            return "error", f"the subscriber process died (exit code {self.process.exitcode})"
+            return "error", f"the {self.label} died (exit code {self.process.exitcode})"
 
     def stop(self) -> None:
         if self.process.is_alive():
@@ -240,7 +242,8 @@ class SubscriberProcess:
         if self.process.is_alive():
             self.process.kill()
             self.process.join(5)
-        self._pipe.close()
+        with contextlib.suppress(OSError):
+            self._pipe.close()
 
 
 def tally(expected: list[int], records: list[list[tuple]]) -> dict:

@@ -20,7 +20,7 @@ from conftest import running_daphne, webhooks_at_once
 from sandbox import services as sandbox_services
 from sandbox.models import Account, MessagingEvent
 from tests.test_chat_browser import LONG, WELCOME, _agent, _consumer, _start, _with_a_demo_app
-from tests.test_survey_dialogs_browser import FIRST, SECOND, _history_needed
+from tests.test_survey_dialogs_browser import FIRST, SECOND, _close_into_survey, _reload_restoring_history
 
 pytestmark = pytest.mark.browser
 
@@ -124,22 +124,10 @@ def test_a_whole_conversation_with_a_note_a_transfer_a_slow_send_api_and_a_surve
         assert _stored(conversation.conversation_id, "Still there?") == 1
 
         # The survey, in its own dialog, numbered from 0 again.
-        page.get_by_role("button", name="Close with survey").click()
-        expect(page.get_by_test_id("survey-banner")).to_be_visible(timeout=LONG)
-        expect(_agent(page, FIRST)).to_be_visible(timeout=LONG)
-        survey = MessagingEvent.objects.filter(
-            conversation__conversation_id=conversation.conversation_id, dialog__dialog_type="POST_SURVEY"
-        )
-        assert survey.exclude(sequence=None).order_by("pk").first().sequence == 0
+        _close_into_survey(page, conversation)
 
         # A reload restores events and history: everything once, the note never.
-        _history_needed(conversation)
-        page.reload()
-        expect(page.get_by_test_id("connection")).to_have_text("Live")
-        expect(page.get_by_test_id("chat-state")).to_have_text("Survey")
-        expect(_agent(page, FIRST)).to_be_visible(timeout=LONG)
-        page.get_by_text("Requests console").click()
-        expect(page.get_by_test_id("requests-console")).to_contain_text("/conversations/conversation/search")
+        _reload_restoring_history(page, conversation)
         for text in ("You said: Hello agent", "A public answer", "You said: Still there?", FIRST):
             expect(_agent(page, text)).to_have_count(1)
         for text in ("Hello agent", "Still there?"):

@@ -29,6 +29,28 @@ def _history_needed(conversation: ChatConversation) -> None:
     app.save(update_fields=["endpoints"])
 
 
+def _close_into_survey(page, conversation: ChatConversation) -> None:
+    """ "Close with survey": the survey opens in a dialog of its own, numbered from 0 again."""
+    page.get_by_role("button", name="Close with survey").click()
+    expect(page.get_by_test_id("survey-banner")).to_be_visible(timeout=LONG)
+    expect(_agent(page, FIRST)).to_be_visible(timeout=LONG)
+    survey = MessagingEvent.objects.filter(
+        conversation__conversation_id=conversation.conversation_id, dialog__dialog_type="POST_SURVEY"
+    )
+    assert survey.exclude(sequence=None).order_by("pk").first().sequence == 0
+
+
+def _reload_restoring_history(page, conversation: ChatConversation) -> None:
+    """A reload of the chat in its survey that restores both the events and the messaging history."""
+    _history_needed(conversation)
+    page.reload()
+    expect(page.get_by_test_id("connection")).to_have_text("Live")
+    expect(page.get_by_test_id("chat-state")).to_have_text("Survey")
+    expect(_agent(page, FIRST)).to_be_visible(timeout=LONG)
+    page.get_by_text("Requests console").click()
+    expect(page.get_by_test_id("requests-console")).to_contain_text("/conversations/conversation/search")
+
+
 def _receipts_name_their_own_dialogs_messages(conversation_id: str) -> list:
     """The consumer's ACCEPT/READ receipts whose sequences are not agent messages of their dialog."""
     events = list(
@@ -58,22 +80,10 @@ def test_a_survey_with_its_own_sequences_survives_a_reload(daphne, page, setting
         expect(_agent(page, "You said: How are you?")).to_be_visible(timeout=LONG)
         conversation = ChatConversation.objects.latest("pk")
 
-        page.get_by_role("button", name="Close with survey").click()
-        expect(page.get_by_test_id("survey-banner")).to_be_visible(timeout=LONG)
-        expect(_agent(page, FIRST)).to_be_visible(timeout=LONG)
-        survey = MessagingEvent.objects.filter(
-            conversation__conversation_id=conversation.conversation_id, dialog__dialog_type="POST_SURVEY"
-        )
-        assert survey.exclude(sequence=None).order_by("pk").first().sequence == 0
+        _close_into_survey(page, conversation)
 
         # A reload restores events and history: each message once, MAIN's and the survey's.
-        _history_needed(conversation)
-        page.reload()
-        expect(page.get_by_test_id("connection")).to_have_text("Live")
-        expect(page.get_by_test_id("chat-state")).to_have_text("Survey")
-        expect(_agent(page, FIRST)).to_be_visible(timeout=LONG)
-        page.get_by_text("Requests console").click()
-        expect(page.get_by_test_id("requests-console")).to_contain_text("/conversations/conversation/search")
+        _reload_restoring_history(page, conversation)
         for bubble in (_agent(page, GREETING), _agent(page, FIRST), _agent(page, "You said: Hello agent")):
             expect(bubble).to_have_count(1)
         expect(_consumer(page, "Hello agent")).to_have_count(1)
